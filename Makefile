@@ -1,0 +1,109 @@
+# Makefile - build, test and install crmilter, crmctl and crmview
+#
+#   make            build everything into build/
+#   make test       install missing packages (as root), build, run every suite
+#   make asan       the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make deps       install the Debian 12 packages (or print the command)
+#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/crmilter
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+
+BUILD      ?= build
+SAN        ?=
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+
+PKGS       := gmime-3.0 sqlite3 libzstd libxml-2.0 libpcre2-8 jansson libpsl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
+	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Wundef -Wwrite-strings \
+	-Wno-unused-parameter
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(SAN) \
+	-DCRM_DATADIR='"$(DATADIR)"' -DCRM_SYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
+LDLIBS := $(PKG_LIBS) -lm -pthread
+
+COMMON_SRC := $(wildcard common/*.c)
+MAIL_SRC   := $(wildcard mail/*.c)
+STORE_SRC  := $(wildcard storage/*.c)
+INGEST_SRC := $(wildcard ingest/*.c)
+CLI_SRC    := $(wildcard cli/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBCOMMON := $(BUILD)/libcommon.a
+LIBMAIL   := $(BUILD)/libmail.a
+LIBSTORE  := $(BUILD)/libstore.a
+LIBINGEST := $(BUILD)/libingest.a
+LIBS      := $(LIBINGEST) $(LIBSTORE) $(LIBMAIL) $(LIBCOMMON)
+
+PROGS      := $(BUILD)/crmctl
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all test asan deps check-deps install clean unit
+all: $(PROGS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBMAIL): $(call obj,$(MAIL_SRC))
+$(LIBSTORE): $(call obj,$(STORE_SRC))
+$(LIBINGEST): $(call obj,$(INGEST_SRC))
+$(LIBS):
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/crmctl: $(call obj,$(CLI_SRC)) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# each unit test links only the modules it tests, so one module's tests
+# build while another module is broken
+unit_bins = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/$(1)*.c))
+CONF_TESTS  := $(call unit_bins,test_conf)
+MAIL_TESTS  := $(call unit_bins,test_mail)
+OTHER_TESTS := $(filter-out $(CONF_TESTS) $(MAIL_TESTS),$(UNIT_TESTS))
+
+$(CONF_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBCOMMON)
+$(MAIL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBMAIL) $(LIBCOMMON)
+$(OTHER_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
+$(UNIT_TESTS):
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+unit: $(UNIT_TESTS)
+
+deps:
+	@sh build-aux/deps.sh
+
+check-deps:
+	@sh build-aux/deps.sh --missing
+
+# the suite: builds in a sub-make so that pkg-config runs after deps are in
+test: check-deps
+	@$(MAKE) --no-print-directory all unit
+	@sh tests/run.sh $(BUILD)
+
+asan: check-deps
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g" \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
+	@CRM_SANITIZE=1 sh tests/run.sh build-asan
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/crmilter
+	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 contrib/freemail-domains.txt $(DESTDIR)$(DATADIR)/
+	install -m 0644 contrib/crmilter.conf.example $(DESTDIR)$(DATADIR)/
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

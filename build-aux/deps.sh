@@ -1,0 +1,34 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages crmilter needs to build and test
+#
+# deps.sh            install every package (root), or print the command
+# deps.sh --missing  install only when something is missing; silent otherwise
+set -eu
+
+BUILD="build-essential pkg-config libgmime-3.0-dev libpcre2-dev libsqlite3-dev
+libzstd-dev libxml2-dev libjansson-dev libpsl-dev libmilter-dev libmicrohttpd-dev
+libsodium-dev libcmocka-dev"
+TEST="sqlite3 python3 valgrind"
+PKGS=$(echo $BUILD $TEST)
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+
+if [ "${1:-}" = "--missing" ] && [ -z "$missing" ]; then
+	exit 0
+fi
+[ -n "$missing" ] || { echo "deps: all packages installed"; exit 0; }
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing:$missing"
+	echo "deps: as root run: apt-get update && $cmd"
+	[ "${1:-}" = "--missing" ] && exit 1
+	exit 0
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+$cmd

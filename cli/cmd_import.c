@@ -1,0 +1,159 @@
+/*
+ * cmd_import.c - crmctl import: past mail into the store
+ *
+ * Reads every path (mbox, Maildir, message files, folders of them) through
+ * the same ingest pipeline as the milter.  Importing the same mail again
+ * adds nothing.  A message that fails is named with its file (and mbox
+ * offset) and reason, and the run goes on.  Prints "imported N, duplicates
+ * D, failed F" at the end; exit status 1 when anything failed.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "../ingest/ingest.h"
+
+#define IMPORT_RETRIES 10   /* store busy: retry a batch this many times */
+
+struct import_counts {
+	uint64_t imported, duplicates, failed;
+	struct progress *progress;
+	int verbose;
+};
+
+/* on_outcome - count one message and name it when it failed */
+static void on_outcome(const struct ingest_outcome *o, void *arg)
+{
+	struct import_counts *c = arg;
+	if (o->error) {
+		c->failed++;
+		progress_clear(c->progress);
+		cli_error("%s: %s", o->origin, o->error);
+	} else if (o->duplicate) {
+		c->duplicates++;
+	} else {
+		c->imported++;
+		if (c->verbose) {
+			progress_clear(c->progress);
+			fprintf(stderr, "%s: <%s> thread %" PRId64 "\n", o->origin, o->message_id,
+				o->thread_id);
+		}
+	}
+}
+
+/*
+ * with_retry - run ingest_add or ingest_flush, retrying while the store is
+ * busy; returns the final store_err class.
+ */
+static int with_retry(struct ingest *in, const struct ingest_msg *msg, char *err, size_t errlen)
+{
+	int rc = STORE_OK;
+	for (int attempt = 0; attempt <= IMPORT_RETRIES; attempt++) {
+		rc = msg ? ingest_add(in, msg, err, errlen) : ingest_flush(in, err, errlen);
+		if (rc != STORE_EBUSY)
+			return rc;
+		msg = NULL;	/* the message is queued; only the batch is retried */
+		sleep(1);
+	}
+	return rc;
+}
+
+/* import_path - import everything under one path; returns a CLI_* status */
+static int import_path(struct ingest *in, const char *path, struct import_counts *c)
+{
+	char err[1024], origin[4200];
+	struct mail_source *src;
+	struct mail_item item;
+	int r;
+
+	if (mail_source_open(path, &src, err, sizeof err) < 0) {
+		progress_clear(c->progress);
+		cli_error("%s", err);
+		c->failed++;
+		return CLI_PARTIAL;
+	}
+	while ((r = mail_source_next(src, &item, err, sizeof err)) != 0) {
+		if (r < 0) {
+			progress_clear(c->progress);
+			cli_error("%s", err);
+			c->failed++;
+			continue;
+		}
+		if (item.offset >= 0)
+			snprintf(origin, sizeof origin, "%s:%" PRId64, item.origin, item.offset);
+		else
+			snprintf(origin, sizeof origin, "%s", item.origin);
+		struct ingest_msg msg = {
+			.raw = item.data, .len = item.len, .origin = origin,
+			.fallback_date = item.envelope_date, .source = STORE_SRC_IMPORT,
+			.originated = -1,
+		};
+		if (with_retry(in, &msg, err, sizeof err) != STORE_OK) {
+			progress_clear(c->progress);
+			cli_error("%s", err);
+			mail_source_close(src);
+			return CLI_STORE;
+		}
+		uint64_t done, total;
+		mail_source_progress(src, &done, &total);
+		progress_update(c->progress, c->imported + c->duplicates + c->failed, done, total);
+	}
+	mail_source_close(src);
+	return CLI_OK;
+}
+
+/* cmd_import - crmctl import [-q] PATH... */
+int cmd_import(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, quiet = 0;
+	while ((ch = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+		if (ch == 'q') {
+			quiet = 1;
+		} else {
+			fprintf(ch == 'h' ? stdout : stderr,
+				"usage: crmctl import [-q] PATH...\n"
+				"  PATH: an mbox file, a Maildir, a message file, or a folder of them\n"
+				"  -q    no summary line\n");
+			return ch == 'h' ? CLI_OK : CLI_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cli_error("import: no PATH given");
+		return CLI_USAGE;
+	}
+	char err[1024];
+	struct import_counts c = { .verbose = cli->verbose };
+	struct ingest *in;
+	int rc = ingest_open(&cli->conf, on_outcome, &c, &in, err, sizeof err);
+	if (rc != STORE_OK) {
+		cli_error("%s", err);
+		return rc == STORE_EINVAL ? CLI_USAGE : CLI_STORE;
+	}
+	c.progress = progress_new();
+	int status = CLI_OK;
+	for (int i = optind; i < argc && status != CLI_STORE; i++) {
+		int r = import_path(in, argv[i], &c);
+		if (r != CLI_OK)
+			status = r;
+	}
+	if (status != CLI_STORE && with_retry(in, NULL, err, sizeof err) != STORE_OK) {
+		cli_error("%s", err);
+		status = CLI_STORE;
+	}
+	progress_free(c.progress);
+	ingest_close(in);
+	if (!quiet)
+		printf("imported %" PRIu64 ", duplicates %" PRIu64 ", failed %" PRIu64 "\n",
+		       c.imported, c.duplicates, c.failed);
+	if (status == CLI_OK && c.failed)
+		status = CLI_PARTIAL;
+	return status;
+}

@@ -1,0 +1,321 @@
+/*
+ * cmd_read.c - crmctl stats, threads, show, contacts, accounts
+ *
+ * Each command opens the store read-only, asks storage/ for a jansson value
+ * and prints it either as indented JSON (--json, for scripts and tests) or
+ * as plain text lines for people.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* read_opts - parse --json and the filters; returns -1 on a usage error, 1 for help */
+struct read_args {
+	int json;
+	const char *account;
+	const char *contact;
+	int limit;
+};
+
+static int read_opts(int argc, char **argv, struct read_args *a, const char *usage)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "account", required_argument, NULL, 'a' },
+		{ "contact", required_argument, NULL, 'C' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': a->json = 1; break;
+		case 'a': a->account = optarg; break;
+		case 'C': a->contact = optarg; break;
+		case 'n': a->limit = atoi(optarg); break;
+		case 'h': printf("usage: %s\n", usage); return 1;
+		default: fprintf(stderr, "usage: %s\n", usage); return -1;
+		}
+	}
+	return 0;
+}
+
+/* str - a string member of an object, or "" */
+static const char *str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+/* num - an integer member of an object, or 0 */
+static long long num(json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* day_time - "2025-03-04T10:00:00Z" shown as "2025-03-04 10:00" */
+static const char *day_time(const char *iso, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.10s %.5s", iso, strlen(iso) > 11 ? iso + 11 : "");
+	return buf;
+}
+
+/* print_joined - the strings of an array separated by ", " */
+static void print_joined(json_t *arr)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+		printf("%s%s", i ? ", " : "", json_string_value(v) ? json_string_value(v) : "");
+}
+
+/* print_addrs - "label: Name <addr>, ..." when the array is not empty */
+static void print_addrs(const char *label, json_t *arr)
+{
+	size_t i;
+	json_t *a;
+	if (json_array_size(arr) == 0)
+		return;
+	printf("    %s: ", label);
+	json_array_foreach(arr, i, a) {
+		const char *name = str(a, "name");
+		if (*name)
+			printf("%s%s <%s>", i ? ", " : "", name, str(a, "address"));
+		else
+			printf("%s%s", i ? ", " : "", str(a, "address"));
+	}
+	putchar('\n');
+}
+
+/* finish - print V as JSON or through the text printer; returns a CLI status */
+static int finish(json_t *v, int json, void (*text)(json_t *), const char *err)
+{
+	if (!v) {
+		cli_error("%s", err);
+		return CLI_STORE;
+	}
+	if (json) {
+		cli_print_json(v);
+	} else {
+		text(v);
+		json_decref(v);
+	}
+	return CLI_OK;
+}
+
+/* open_read - open the store read-only; prints the error and returns NULL */
+static struct store *open_read(struct cli *cli)
+{
+	return cli_open_store(cli, 1);
+}
+
+static void stats_text(json_t *v)
+{
+	const char *key;
+	json_t *val;
+	json_object_foreach(v, key, val)
+		printf("%-18s %lld\n", key, (long long)json_integer_value(val));
+}
+
+/* cmd_stats - crmctl stats [--json] */
+int cmd_stats(struct cli *cli, int argc, char **argv)
+{
+	struct read_args a = { 0 };
+	int r = read_opts(argc, argv, &a, "crmctl stats [--json]");
+	if (r)
+		return r > 0 ? CLI_OK : CLI_USAGE;
+	struct store *st = open_read(cli);
+	if (!st)
+		return CLI_STORE;
+	char err[512];
+	int rc = finish(store_stats(st, err, sizeof err), a.json, stats_text, err);
+	store_close(st);
+	return rc;
+}
+
+static void threads_text(json_t *v)
+{
+	size_t i;
+	json_t *t;
+	char buf[32];
+	json_array_foreach(v, i, t) {
+		printf("%6lld  %s  %3lld  %s", num(t, "id"), day_time(str(t, "last_date"), buf, sizeof buf),
+		       num(t, "messages"), str(t, "subject"));
+		if (json_array_size(json_object_get(t, "accounts"))) {
+			printf("  [");
+			print_joined(json_object_get(t, "accounts"));
+			printf("]");
+		}
+		putchar('\n');
+	}
+}
+
+/* cmd_threads - crmctl threads [--account DOMAIN] [--contact ADDRESS] [--limit N] [--json] */
+int cmd_threads(struct cli *cli, int argc, char **argv)
+{
+	struct read_args a = { 0 };
+	int r = read_opts(argc, argv, &a,
+			  "crmctl threads [--account DOMAIN] [--contact ADDRESS] [--limit N] [--json]");
+	if (r)
+		return r > 0 ? CLI_OK : CLI_USAGE;
+	struct store *st = open_read(cli);
+	if (!st)
+		return CLI_STORE;
+	char err[512];
+	struct store_thread_filter f = { .account = a.account, .contact = a.contact, .limit = a.limit };
+	int rc = finish(store_threads(st, &f, err, sizeof err), a.json, threads_text, err);
+	store_close(st);
+	return rc;
+}
+
+static void message_text(json_t *m)
+{
+	char buf[32];
+	json_t *from = json_array_get(json_object_get(m, "from"), 0);
+	const char *dir = str(m, "direction");
+	printf("\n%s  %-8s %s <%s>\n", day_time(str(m, "date"), buf, sizeof buf), dir,
+	       from ? str(from, "name") : "", from ? str(from, "address") : "");
+	print_addrs("to", json_object_get(m, "to"));
+	print_addrs("cc", json_object_get(m, "cc"));
+	print_addrs("bcc", json_object_get(m, "bcc"));
+	printf("    subject: %s\n", str(m, "subject"));
+	json_t *flags = json_object_get(m, "flags");
+	if (json_array_size(flags)) {
+		printf("    flags: ");
+		print_joined(flags);
+		putchar('\n');
+	}
+	size_t i;
+	json_t *att;
+	json_array_foreach(json_object_get(m, "attachments"), i, att)
+		printf("    attachment: %s (%s, %lld bytes)\n", str(att, "filename"),
+		       str(att, "content_type"), num(att, "size"));
+	printf("    %s\n", str(m, "snippet"));
+}
+
+static void thread_text(json_t *t)
+{
+	printf("thread %lld: %s\n", num(t, "id"), str(t, "subject"));
+	printf("accounts: ");
+	print_joined(json_object_get(t, "accounts"));
+	printf("\ncontacts: ");
+	print_joined(json_object_get(t, "contacts"));
+	printf("\nmessages: %zu\n", json_array_size(json_object_get(t, "messages")));
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(t, "messages"), i, m)
+		message_text(m);
+}
+
+static void contact_text(json_t *c)
+{
+	char a[32], b[32];
+	printf("contact:  %s\n", str(c, "address"));
+	printf("name:     %s\n", str(c, "name"));
+	printf("account:  %s\n", str(c, "account"));
+	printf("seen:     %s .. %s\n", day_time(str(c, "first_seen"), a, sizeof a),
+	       day_time(str(c, "last_seen"), b, sizeof b));
+	printf("sent:     %lld\n", num(c, "sent"));
+	printf("received: %lld\n", num(c, "received"));
+	printf("threads:  ");
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(c, "threads"), i, t)
+		printf("%s%lld", i ? ", " : "", (long long)json_integer_value(t));
+	putchar('\n');
+}
+
+/* cmd_show - crmctl show thread ID | crmctl show contact ADDRESS */
+int cmd_show(struct cli *cli, int argc, char **argv)
+{
+	const char *usage = "crmctl show thread ID [--json] | crmctl show contact ADDRESS [--json]";
+	struct read_args a = { 0 };
+	int r = read_opts(argc, argv, &a, usage);
+	if (r)
+		return r > 0 ? CLI_OK : CLI_USAGE;
+	if (argc - optind != 2) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return CLI_USAGE;
+	}
+	const char *what = argv[optind], *key = argv[optind + 1];
+	char *end;
+	long long id = strtoll(key, &end, 10);
+	int is_thread = strcmp(what, "thread") == 0;
+	if ((!is_thread && strcmp(what, "contact") != 0) || (is_thread && (*end || id <= 0))) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return CLI_USAGE;
+	}
+	struct store *st = open_read(cli);
+	if (!st)
+		return CLI_STORE;
+	char err[512];
+	int rc;
+	if (is_thread) {
+		rc = finish(store_thread(st, id, err, sizeof err), a.json, thread_text, err);
+	} else {
+		char *addr = mail_addr_normalise(key);
+		rc = finish(store_contact(st, addr ? addr : key, err, sizeof err), a.json,
+			    contact_text, err);
+		free(addr);
+	}
+	store_close(st);
+	return rc == CLI_STORE ? CLI_PARTIAL : rc;
+}
+
+static void contacts_text(json_t *v)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(v, i, c)
+		printf("%-36s %-16s sent %3lld  received %3lld  %s\n", str(c, "address"),
+		       *str(c, "account") ? str(c, "account") : "-", num(c, "sent"),
+		       num(c, "received"), str(c, "name"));
+}
+
+/* cmd_contacts - crmctl contacts [--json] */
+int cmd_contacts(struct cli *cli, int argc, char **argv)
+{
+	struct read_args a = { 0 };
+	int r = read_opts(argc, argv, &a, "crmctl contacts [--json]");
+	if (r)
+		return r > 0 ? CLI_OK : CLI_USAGE;
+	struct store *st = open_read(cli);
+	if (!st)
+		return CLI_STORE;
+	char err[512];
+	int rc = finish(store_contacts(st, err, sizeof err), a.json, contacts_text, err);
+	store_close(st);
+	return rc;
+}
+
+static void accounts_text(json_t *v)
+{
+	size_t i;
+	json_t *c;
+	char buf[32];
+	json_array_foreach(v, i, c)
+		printf("%-28s contacts %3lld  threads %3lld  last %s\n", str(c, "domain"),
+		       num(c, "contacts"), num(c, "threads"),
+		       day_time(str(c, "last_activity"), buf, sizeof buf));
+}
+
+/* cmd_accounts - crmctl accounts [--json] */
+int cmd_accounts(struct cli *cli, int argc, char **argv)
+{
+	struct read_args a = { 0 };
+	int r = read_opts(argc, argv, &a, "crmctl accounts [--json]");
+	if (r)
+		return r > 0 ? CLI_OK : CLI_USAGE;
+	struct store *st = open_read(cli);
+	if (!st)
+		return CLI_STORE;
+	char err[512];
+	int rc = finish(store_accounts(st, err, sizeof err), a.json, accounts_text, err);
+	store_close(st);
+	return rc;
+}

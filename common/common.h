@@ -1,0 +1,107 @@
+/*
+ * common.h - configuration, logging and small helpers shared by every program
+ *
+ * crmilter, crmctl and crmview read one configuration file, crmilter.conf: one
+ * "Key value" per line, '#' comments, like opendkim.conf.  conf_load() parses it
+ * into a struct conf; every key has a default, so a missing file is only an
+ * error when the user named it with -c.
+ *
+ * Logging goes to stderr (foreground, command line) or syslog (daemon), chosen
+ * once with log_open().  msg_warn() logs and goes on; msg_fatal() logs and
+ * exits(1) and is only for start-up; msg_panic() is for broken interfaces.
+ */
+#ifndef CRM_COMMON_H
+#define CRM_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#define CRM_VERSION "0.1.0"
+#define CONF_DEFAULT_PATH "/etc/crmilter/crmilter.conf"
+
+/* how much of each message the store keeps as raw source */
+enum conf_raw { CONF_RAW_FULL, CONF_RAW_HEADERS, CONF_RAW_NONE };
+
+/* a list of strings from one config value (comma or space separated) */
+struct conf_list {
+	char **v;
+	size_t n;
+};
+
+struct conf {
+	char *path;                  /* the file read, or NULL for defaults */
+	char *database;              /* Database: SQLite store path */
+	char *socket;                /* Socket: milter socket spec */
+	char *user;                  /* UserID: service user */
+	char *pidfile;               /* PidFile */
+	char *spool;                 /* SpoolDirectory */
+	char *rules;                 /* RulesFile */
+	char *freemail;              /* FreemailDomains: file, one domain a line */
+	char *originating_name;      /* OriginatingName: {daemon_name} of outbound */
+	char *viewer_listen;         /* ViewerListen: addr:port */
+	struct conf_list domains;    /* Domains: own domains */
+	struct conf_list internal_hosts; /* InternalHosts: CIDR list */
+	enum conf_raw raw;           /* RawStorage: full | headers | none */
+	uint64_t max_message_size;   /* MaxMessageSize: bytes (k, M, G suffix) */
+	uint64_t max_spool_size;     /* MaxSpoolSize: bytes */
+	int busy_timeout_ms;         /* BusyTimeout: milliseconds */
+	int syslog_facility;         /* SyslogFacility: mail, local0..7, daemon */
+};
+
+/*
+ * conf_load - read a configuration file into *out
+ *
+ * path NULL means CONF_DEFAULT_PATH, which may be absent (defaults apply);
+ * a path given explicitly must exist.  Returns 0 on success.  On error returns
+ * -1, writes "FILE:LINE: message" into err, and leaves *out untouched.  The
+ * caller frees the result with conf_free().
+ */
+int conf_load(const char *path, struct conf *out, char *err, size_t errlen);
+
+/* conf_defaults - fill *out with every default; free with conf_free() */
+void conf_defaults(struct conf *out);
+
+/* conf_free - release what conf_load() or conf_defaults() allocated */
+void conf_free(struct conf *c);
+
+/*
+ * conf_is_own_domain - is DOMAIN (lower case) one of the own domains or a
+ * subdomain of one?  Returns 1 or 0.
+ */
+int conf_is_own_domain(const struct conf *c, const char *domain);
+
+/* logging */
+void log_open(const char *ident, int use_syslog, int facility);
+void log_set_verbose(int verbose);
+void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void msg_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void msg_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* allocation that cannot fail: on exhaustion msg_panic (used outside milter callbacks) */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/*
+ * read_file - read a whole file into a NUL-terminated buffer
+ *
+ * Refuses files larger than max bytes.  Returns the buffer (free with free())
+ * and its length in *len, or NULL with errno set.
+ */
+char *read_file(const char *path, size_t max, size_t *len);
+
+/* parse_size - "10M", "512k", "1G", "1234" into bytes; returns 0 or -1 */
+int parse_size(const char *s, uint64_t *out);
+
+/* parse_date - "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z]" (UTC) to epoch; 0 or -1 */
+int parse_date(const char *s, int64_t *out);
+
+/* format_utc - epoch to "YYYY-MM-DD HH:MM:SS" UTC into buf (at least 20 bytes) */
+const char *format_utc(int64_t t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * conf.c - read crmilter.conf, the configuration shared by every program
+ *
+ * One "Key value" per line; '#' starts a comment line; blank lines are
+ * ignored; keys are case-insensitive.  A key of a list type (Domains,
+ * InternalHosts) may repeat and its values add up; any other key given twice,
+ * an unknown key or a bad value is an error "FILE:LINE: message".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "common.h"
+
+#ifndef CRM_DATADIR
+#define CRM_DATADIR "/usr/local/share/crmilter"
+#endif
+
+#define CONF_MAX_FILE (1024 * 1024)
+
+enum conf_type { T_STRING, T_LIST, T_RAW, T_SIZE, T_MSEC, T_FACILITY };
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;
+	const char *def;        /* default, parsed like a file value; NULL: none */
+};
+
+#define K(name, type, field, def) { name, type, offsetof(struct conf, field), def }
+static const struct conf_key conf_keys[] = {
+	K("Database",        T_STRING,   database,         "/var/lib/crmilter/crmilter.db"),
+	K("Socket",          T_STRING,   socket,           "local:/run/crmilter/crmilter.sock"),
+	K("UserID",          T_STRING,   user,             "crmilter"),
+	K("PidFile",         T_STRING,   pidfile,          "/run/crmilter/crmilter.pid"),
+	K("SpoolDirectory",  T_STRING,   spool,            "/var/spool/crmilter"),
+	K("RulesFile",       T_STRING,   rules,            "/etc/crmilter/rules"),
+	K("FreemailDomains", T_STRING,   freemail,         CRM_DATADIR "/freemail-domains.txt"),
+	K("OriginatingName", T_STRING,   originating_name, "ORIGINATING"),
+	K("ViewerListen",    T_STRING,   viewer_listen,    "127.0.0.1:8025"),
+	K("Domains",         T_LIST,     domains,          NULL),
+	K("InternalHosts",   T_LIST,     internal_hosts,   "127.0.0.0/8 ::1/128"),
+	K("RawStorage",      T_RAW,      raw,              "full"),
+	K("MaxMessageSize",  T_SIZE,     max_message_size, "25M"),
+	K("MaxSpoolSize",    T_SIZE,     max_spool_size,   "1G"),
+	K("BusyTimeout",     T_MSEC,     busy_timeout_ms,  "5000"),
+	K("SyslogFacility",  T_FACILITY, syslog_facility,  "mail"),
+};
+#define N_KEYS (sizeof conf_keys / sizeof conf_keys[0])
+
+static const struct { const char *name; int value; } facilities[] = {
+	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+/* list_add - append a copy of WORD to a list */
+static void list_add(struct conf_list *l, const char *word, size_t len)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	l->v[l->n++] = xstrndup(word, len);
+}
+
+/* list_free - free a list's strings and array */
+static void list_free(struct conf_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* valid_domain - letters, digits, '-', '.', at least one dot, no empty label */
+static int valid_domain(const char *d)
+{
+	if (!*d || *d == '.' || strstr(d, "..") || d[strlen(d) - 1] == '.' || !strchr(d, '.'))
+		return 0;
+	for (const char *p = d; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return 0;
+	return 1;
+}
+
+/* parse_list - split a value on commas and spaces into l; NULL or an error */
+static const char *parse_list(const char *key, const char *value, struct conf_list *l)
+{
+	const char *p = value;
+	while (*p) {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		size_t n = strcspn(p, ", \t");
+		if (n == 0)
+			break;
+		list_add(l, p, n);
+		char *w = l->v[l->n - 1];
+		if (strcasecmp(key, "Domains") == 0) {
+			for (char *c = w; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			if (!valid_domain(w))
+				return "not a domain name";
+		}
+		p += n;
+	}
+	return NULL;
+}
+
+/* set_value - parse VALUE for key K into c; returns NULL or an error message */
+static const char *set_value(struct conf *c, const struct conf_key *k, const char *value)
+{
+	void *field = (char *)c + k->offset;
+	uint64_t size;
+
+	switch (k->type) {
+	case T_STRING:
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return NULL;
+	case T_LIST:
+		return parse_list(k->name, value, field);
+	case T_RAW:
+		if (strcasecmp(value, "full") == 0)
+			*(enum conf_raw *)field = CONF_RAW_FULL;
+		else if (strcasecmp(value, "headers") == 0)
+			*(enum conf_raw *)field = CONF_RAW_HEADERS;
+		else if (strcasecmp(value, "none") == 0)
+			*(enum conf_raw *)field = CONF_RAW_NONE;
+		else
+			return "expected full, headers or none";
+		return NULL;
+	case T_SIZE:
+		if (parse_size(value, &size) < 0)
+			return "expected a size such as 25M, 512k or 1G";
+		*(uint64_t *)field = size;
+		return NULL;
+	case T_MSEC:
+		if (parse_size(value, &size) < 0 || size > 3600000)
+			return "expected milliseconds (0 to 3600000)";
+		*(int *)field = (int)size;
+		return NULL;
+	case T_FACILITY:
+		for (size_t i = 0; i < sizeof facilities / sizeof facilities[0]; i++)
+			if (strcasecmp(value, facilities[i].name) == 0) {
+				*(int *)field = facilities[i].value;
+				return NULL;
+			}
+		return "expected mail, daemon, user or local0..local7";
+	}
+	msg_panic("conf: key type %d", (int)k->type);
+}
+
+/* find_key - the key table entry for NAME, or NULL */
+static const struct conf_key *find_key(const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcasecmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+/* conf_defaults - every key at its default */
+void conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (conf_keys[i].def && set_value(c, &conf_keys[i], conf_keys[i].def))
+			msg_panic("conf: bad default for %s", conf_keys[i].name);
+}
+
+/* conf_free - release every string and list */
+void conf_free(struct conf *c)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		void *field = (char *)c + conf_keys[i].offset;
+		if (conf_keys[i].type == T_STRING) {
+			free(*(char **)field);
+			*(char **)field = NULL;
+		} else if (conf_keys[i].type == T_LIST) {
+			list_free(field);
+		}
+	}
+	free(c->path);
+	c->path = NULL;
+}
+
+/* parse_line - apply one line; returns NULL or an error (NAME filled for messages) */
+static const char *parse_line(struct conf *c, char *line, unsigned char *seen)
+{
+	char *p = line;
+	while (isspace((unsigned char)*p))
+		p++;
+	char *end = p + strlen(p);
+	while (end > p && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	if (*p == '\0' || *p == '#')
+		return NULL;
+	char *key = p;
+	while (*p && !isspace((unsigned char)*p))
+		p++;
+	if (*p)
+		*p++ = '\0';
+	while (isspace((unsigned char)*p))
+		p++;
+	const struct conf_key *k = find_key(key);
+	if (!k)
+		return "unknown key";
+	if (*p == '\0')
+		return "missing value";
+	size_t idx = (size_t)(k - conf_keys);
+	if (seen[idx] && k->type != T_LIST)
+		return "key given twice";
+	if (!seen[idx] && k->type == T_LIST)
+		list_free((struct conf_list *)((char *)c + k->offset));
+	seen[idx] = 1;
+	return set_value(c, k, p);
+}
+
+/* conf_load - see common.h */
+int conf_load(const char *path, struct conf *out, char *err, size_t errlen)
+{
+	int explicit = path != NULL;
+	size_t len;
+	char *text;
+	struct conf c;
+	unsigned char seen[N_KEYS] = { 0 };
+
+	if (!path)
+		path = CONF_DEFAULT_PATH;
+	text = read_file(path, CONF_MAX_FILE, &len);
+	if (!text) {
+		if (!explicit && errno == ENOENT) {
+			conf_defaults(out);
+			return 0;
+		}
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (memchr(text, '\0', len)) {
+		snprintf(err, errlen, "%s: contains a NUL byte: not a text file", path);
+		free(text);
+		return -1;
+	}
+	conf_defaults(&c);
+	unsigned lineno = 0;
+	for (char *line = text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		char *orig = xstrdup(line);	/* parse_line cuts the line up */
+		const char *e = parse_line(&c, line, seen);
+		if (e) {
+			char *shown = orig + strspn(orig, " \t");
+			shown[strcspn(shown, "\r")] = '\0';
+			snprintf(err, errlen, "%s:%u: %s: %s", path, lineno, e, shown);
+			free(orig);
+			conf_free(&c);
+			free(text);
+			return -1;
+		}
+		free(orig);
+	}
+	free(text);
+	c.path = xstrdup(path);
+	*out = c;
+	return 0;
+}
+
+/* conf_is_own_domain - DOMAIN equals an own domain or ends in ".OWN" */
+int conf_is_own_domain(const struct conf *c, const char *domain)
+{
+	size_t dl = strlen(domain);
+	for (size_t i = 0; i < c->domains.n; i++) {
+		const char *own = c->domains.v[i];
+		size_t ol = strlen(own);
+		if (dl == ol && strcasecmp(domain, own) == 0)
+			return 1;
+		if (dl > ol && domain[dl - ol - 1] == '.' && strcasecmp(domain + dl - ol, own) == 0)
+			return 1;
+	}
+	return 0;
+}

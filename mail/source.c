@@ -1,0 +1,396 @@
+/*
+ * source.c - read messages from mail sources: files, mbox, Maildir, folders
+ *
+ * mail_source_open() expands a path into a sorted list of files: a single
+ * file; a Maildir's cur/ and new/ (tmp/ is never read); or every file below
+ * a folder, where nested Maildirs again give only cur/ and new/.  Each file
+ * is mapped read-only.  A file starting with "From " is an mbox, split at
+ * every line that starts with "From " (mboxo and mboxrd writers escape such
+ * body lines); mboxrd escaping (">From", ">>From") is undone by one level.
+ * Any other file is one message.  Nothing here parses MIME.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mail.h"
+
+#define SOURCE_MAX_FILES  10000000
+#define SOURCE_MAX_DEPTH  32
+
+struct mail_source {
+	char **files;          /* sorted paths to read */
+	uint64_t *sizes;
+	size_t n_files, cap_files;
+	size_t next_file;      /* index of the next file to open */
+	uint64_t bytes_total;
+	uint64_t bytes_before; /* bytes of files finished */
+
+	/* the file being read */
+	char *map;
+	size_t map_len;
+	size_t pos;            /* mbox: offset of the next "From " line */
+	int in_mbox;
+	int64_t mtime;
+	const char *path;
+
+	char *buf;             /* mbox message with escaping undone */
+	size_t buf_cap;
+};
+
+/* source_add - append a file to the list; 0, or -1 when the list is full */
+static int source_add(struct mail_source *src, const char *path, uint64_t size)
+{
+	if (src->n_files >= SOURCE_MAX_FILES)
+		return -1;
+	if (src->n_files == src->cap_files) {
+		size_t cap = src->cap_files ? src->cap_files * 2 : 64;
+		char **f = realloc(src->files, cap * sizeof *f);
+		if (!f)
+			return -1;
+		src->files = f;
+		uint64_t *s = realloc(src->sizes, cap * sizeof *s);
+		if (!s)
+			return -1;
+		src->sizes = s;
+		src->cap_files = cap;
+	}
+	char *copy = strdup(path);
+	if (!copy)
+		return -1;
+	src->files[src->n_files] = copy;
+	src->sizes[src->n_files++] = size;
+	src->bytes_total += size;
+	return 0;
+}
+
+/* is_dir - 1 when PATH/SUB is a directory */
+static int is_dir(const char *path, const char *sub)
+{
+	char p[4096];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", path, sub);
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* cmp_names - qsort comparator for directory entry names */
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk(struct mail_source *src, const char *dir, int depth, int maildir_sub,
+		char *err, size_t errlen);
+
+/* walk_entry - add one directory entry: a file, or a folder walked in turn */
+static int walk_entry(struct mail_source *src, const char *dir, const char *name, int depth,
+		      int maildir_sub, char *err, size_t errlen)
+{
+	char path[4096];
+	struct stat st;
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+		return 0;	/* too long to open anyway: skipped */
+	if (stat(path, &st) < 0)
+		return 0;	/* vanished or dangling link: nothing to read */
+	if (S_ISREG(st.st_mode)) {
+		if (source_add(src, path, (uint64_t)st.st_size) < 0) {
+			snprintf(err, errlen, "%s: too many files", dir);
+			return -1;
+		}
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode) || maildir_sub)
+		return 0;
+	return walk(src, path, depth + 1, 0, err, errlen);
+}
+
+/*
+ * walk - add the files under DIR in sorted order; a Maildir gives cur/ and
+ * new/ only.  Returns 0, or -1 with err filled.
+ */
+static int walk(struct mail_source *src, const char *dir, int depth, int maildir_sub,
+		char *err, size_t errlen)
+{
+	if (depth > SOURCE_MAX_DEPTH)
+		return 0;
+	if (!maildir_sub && (is_dir(dir, "cur") || is_dir(dir, "new"))) {
+		char sub[4096];
+		const char *subs[] = { "cur", "new" };
+		for (int i = 0; i < 2; i++) {
+			snprintf(sub, sizeof sub, "%s/%s", dir, subs[i]);
+			if (is_dir(dir, subs[i]) && walk(src, sub, depth + 1, 1, err, errlen) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	DIR *d = opendir(dir);
+	if (!d) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;	/* ".", "..", and hidden files such as .DS_Store */
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof *nn);
+			if (!nn) { rc = -1; snprintf(err, errlen, "%s: out of memory", dir); goto out; }
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			rc = -1; snprintf(err, errlen, "%s: out of memory", dir); goto out;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof *names, cmp_names);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = walk_entry(src, dir, names[i], depth, maildir_sub, err, errlen);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+/* mail_source_open - see mail.h */
+int mail_source_open(const char *path, struct mail_source **out, char *err, size_t errlen)
+{
+	struct stat st;
+	*out = NULL;
+	if (stat(path, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct mail_source *src = calloc(1, sizeof *src);
+	if (!src) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	int rc = 0;
+	if (S_ISREG(st.st_mode)) {
+		if (source_add(src, path, (uint64_t)st.st_size) < 0) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			rc = -1;
+		}
+	} else if (S_ISDIR(st.st_mode)) {
+		rc = walk(src, path, 0, 0, err, errlen);
+	} else {
+		snprintf(err, errlen, "%s: not a file or folder", path);
+		rc = -1;
+	}
+	if (rc < 0) {
+		mail_source_close(src);
+		return -1;
+	}
+	*out = src;
+	return 0;
+}
+
+/* close_current - unmap the file being read and count its bytes as done */
+static void close_current(struct mail_source *src)
+{
+	if (src->map && src->map_len)
+		munmap(src->map, src->map_len);
+	if (src->path)
+		src->bytes_before += src->map_len;
+	src->map = NULL;
+	src->map_len = 0;
+	src->pos = 0;
+	src->in_mbox = 0;
+	src->path = NULL;
+}
+
+/* open_next - map the next file; 1 opened, 0 no more files, -1 error (err) */
+static int open_next(struct mail_source *src, char *err, size_t errlen)
+{
+	if (src->next_file >= src->n_files)
+		return 0;
+	const char *path = src->files[src->next_file];
+	uint64_t listed = src->sizes[src->next_file];
+	src->next_file++;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		src->bytes_before += listed;
+		return -1;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		snprintf(err, errlen, "%s: empty file", path);
+		return -1;
+	}
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		src->bytes_before += listed;
+		return -1;
+	}
+	src->bytes_total += (uint64_t)st.st_size - listed;	/* grew or shrank since listed */
+	src->map = m;
+	src->map_len = (size_t)st.st_size;
+	src->pos = 0;
+	src->path = path;
+	src->mtime = (int64_t)st.st_mtime;
+	src->in_mbox = src->map_len >= 5 && memcmp(src->map, "From ", 5) == 0;
+	return 1;
+}
+
+/* from_line_date - the date at the end of an mbox "From sender date" line, or 0 */
+static int64_t from_line_date(const char *line, size_t len)
+{
+	char tmp[256];
+	if (len >= sizeof tmp)
+		return 0;
+	memcpy(tmp, line, len);
+	tmp[len] = '\0';
+	const char *p = tmp + 5;
+	while (*p == ' ')
+		p++;
+	p = strchr(p, ' ');	/* skip the sender */
+	if (!p)
+		return 0;
+	while (*p == ' ')
+		p++;
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *end = strptime(p, "%a %b %d %H:%M:%S %Y", &tm);
+	if (!end)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/* unescaped_from - 1 when the line at P is ">From " with one or more '>' */
+static int unescaped_from(const char *p, size_t left)
+{
+	size_t i = 0;
+	while (i < left && p[i] == '>')
+		i++;
+	return i > 0 && left - i >= 5 && memcmp(p + i, "From ", 5) == 0;
+}
+
+/* copy_unescaped - copy an mbox message into src->buf undoing one level of
+ * mboxrd escaping; returns the copied length, or -1 when memory runs out */
+static ssize_t copy_unescaped(struct mail_source *src, const char *p, size_t len)
+{
+	if (src->buf_cap < len + 1) {
+		char *b = realloc(src->buf, len + 1);
+		if (!b)
+			return -1;
+		src->buf = b;
+		src->buf_cap = len + 1;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(p + i, '\n', len - i);
+		size_t line_len = nl ? (size_t)(nl - (p + i)) + 1 : len - i;
+		size_t skip = unescaped_from(p + i, line_len) ? 1 : 0;
+		memcpy(src->buf + o, p + i + skip, line_len - skip);
+		o += line_len - skip;
+		i += line_len;
+	}
+	src->buf[o] = '\0';
+	return (ssize_t)o;
+}
+
+/* mbox_next - the next message of the mapped mbox; 1, 0 at its end, -1 error */
+static int mbox_next(struct mail_source *src, struct mail_item *item, char *err, size_t errlen)
+{
+	const char *map = src->map;
+	size_t len = src->map_len, start = src->pos;
+	if (start >= len)
+		return 0;
+	const char *nl = memchr(map + start, '\n', len - start);
+	size_t body = nl ? (size_t)(nl - map) + 1 : len;
+	const char *hit = body < len ? memmem(map + body - 1, len - body + 1, "\nFrom ", 6) : NULL;
+	size_t end = hit ? (size_t)(hit - map) + 1 : len;
+	src->pos = end;
+	size_t msg_len = end - body;
+	/* the blank line before the next "From " belongs to the separator */
+	if (end < len && msg_len >= 2 && map[end - 1] == '\n' && map[end - 2] == '\n')
+		msg_len--;
+	else if (end < len && msg_len >= 3 && map[end - 1] == '\n' && map[end - 2] == '\r' &&
+		 map[end - 3] == '\n')
+		msg_len -= 2;
+	if (msg_len == 0) {
+		snprintf(err, errlen, "%s:%zu: empty mbox message", src->path, start);
+		return -1;
+	}
+	ssize_t got = copy_unescaped(src, map + body, msg_len);
+	if (got < 0) {
+		snprintf(err, errlen, "%s:%zu: out of memory", src->path, start);
+		return -1;
+	}
+	item->data = src->buf;
+	item->len = (size_t)got;
+	item->origin = src->path;
+	item->offset = (int64_t)start;
+	item->envelope_date = from_line_date(map + start, body - start - (nl ? 1 : 0));
+	if (!item->envelope_date)
+		item->envelope_date = src->mtime;
+	return 1;
+}
+
+/* mail_source_next - see mail.h */
+int mail_source_next(struct mail_source *src, struct mail_item *item, char *err, size_t errlen)
+{
+	for (;;) {
+		if (src->path && src->in_mbox) {
+			int r = mbox_next(src, item, err, errlen);
+			if (r != 0)
+				return r;
+		}
+		close_current(src);
+		int r = open_next(src, err, errlen);
+		if (r <= 0)
+			return r;
+		if (!src->in_mbox) {
+			item->data = src->map;
+			item->len = src->map_len;
+			item->origin = src->path;
+			item->offset = -1;
+			item->envelope_date = src->mtime;
+			src->in_mbox = 0;
+			src->pos = src->map_len;
+			/* the map stays until the next call, which closes it */
+			src->path = src->files[src->next_file - 1];
+			return 1;
+		}
+	}
+}
+
+/* mail_source_progress - see mail.h */
+void mail_source_progress(const struct mail_source *src, uint64_t *done, uint64_t *total)
+{
+	*done = src->bytes_before + (src->in_mbox ? src->pos : 0);
+	*total = src->bytes_total;
+}
+
+/* mail_source_close - see mail.h */
+void mail_source_close(struct mail_source *src)
+{
+	if (!src)
+		return;
+	close_current(src);
+	for (size_t i = 0; i < src->n_files; i++)
+		free(src->files[i]);
+	free(src->files);
+	free(src->sizes);
+	free(src->buf);
+	free(src);
+}

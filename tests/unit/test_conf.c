@@ -1,0 +1,120 @@
+/*
+ * test_conf.c - unit tests for common/: the crmilter.conf reader and helpers
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../common/common.h"
+
+/* write_tmp - write TEXT to a new temporary file; returns its path (static) */
+static const char *write_tmp(const char *text)
+{
+	static char path[64];
+	strcpy(path, "/tmp/crmconfXXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_defaults(void **state)
+{
+	struct conf c;
+	conf_defaults(&c);
+	assert_string_equal(c.database, "/var/lib/crmilter/crmilter.db");
+	assert_int_equal(c.raw, CONF_RAW_FULL);
+	assert_int_equal(c.max_message_size, 25u * 1024 * 1024);
+	assert_int_equal(c.domains.n, 0);
+	assert_int_equal(c.internal_hosts.n, 2);
+	conf_free(&c);
+}
+
+static void test_values_and_lists(void **state)
+{
+	const char *p = write_tmp("# comment\n\n  Database /tmp/x.db  \nDomains Example.com, example.net\n"
+				  "domains corp.example.org\nRawStorage headers\nMaxMessageSize 10M\n");
+	struct conf c;
+	char err[256];
+	assert_int_equal(conf_load(p, &c, err, sizeof err), 0);
+	assert_string_equal(c.database, "/tmp/x.db");
+	assert_int_equal(c.domains.n, 3);
+	assert_string_equal(c.domains.v[0], "example.com");
+	assert_string_equal(c.domains.v[2], "corp.example.org");
+	assert_int_equal(c.raw, CONF_RAW_HEADERS);
+	assert_int_equal(c.max_message_size, 10u * 1024 * 1024);
+	assert_true(conf_is_own_domain(&c, "example.com"));
+	assert_true(conf_is_own_domain(&c, "mail.example.net"));
+	assert_false(conf_is_own_domain(&c, "badexample.com"));
+	assert_false(conf_is_own_domain(&c, "example.co"));
+	conf_free(&c);
+	unlink(p);
+}
+
+/* expect_error - loading TEXT fails with exactly "FILE:" followed by WANT */
+static void expect_error(const char *text, const char *want)
+{
+	const char *p = write_tmp(text);
+	struct conf c;
+	char err[256], full[256];
+	assert_int_equal(conf_load(p, &c, err, sizeof err), -1);
+	snprintf(full, sizeof full, "%s:%s", p, want);
+	assert_string_equal(err, full);
+	unlink(p);
+}
+
+static void test_errors_name_file_and_line(void **state)
+{
+	expect_error("Database /x\nNoSuchKey 1\n", "2: unknown key: NoSuchKey 1");
+	expect_error("\n\nRawStorage all\n", "3: expected full, headers or none: RawStorage all");
+	expect_error("Database\n", "1: missing value: Database");
+	expect_error("Database /a\nDatabase /b\n", "2: key given twice: Database /b");
+	expect_error("Domains exa_mple.com\n", "1: not a domain name: Domains exa_mple.com");
+	expect_error("MaxMessageSize lots\n", "1: expected a size such as 25M, 512k or 1G: MaxMessageSize lots");
+}
+
+static void test_missing_files(void **state)
+{
+	struct conf c;
+	char err[256];
+	assert_int_equal(conf_load("/nonexistent/crm.conf", &c, err, sizeof err), -1);
+	assert_string_equal(err, "/nonexistent/crm.conf: No such file or directory");
+}
+
+static void test_sizes_and_dates(void **state)
+{
+	uint64_t v;
+	int64_t t;
+	char buf[32];
+	assert_int_equal(parse_size("512k", &v), 0);
+	assert_int_equal(v, 524288);
+	assert_int_equal(parse_size("1G", &v), 0);
+	assert_int_equal(v, 1073741824ULL);
+	assert_int_equal(parse_size("12x", &v), -1);
+	assert_int_equal(parse_size("-1", &v), -1);
+	assert_int_equal(parse_date("2025-03-04", &t), 0);
+	assert_int_equal(t, 1741046400);
+	assert_int_equal(parse_date("2025-03-04T10:20:30Z", &t), 0);
+	assert_string_equal(format_utc(t, buf, sizeof buf), "2025-03-04 10:20:30");
+	assert_int_equal(parse_date("2025-13-45", &t), -1);
+	assert_int_equal(parse_date("yesterday", &t), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values_and_lists),
+		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_missing_files),
+		cmocka_unit_test(test_sizes_and_dates),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
