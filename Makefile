@@ -34,6 +34,7 @@ MAIL_SRC   := $(wildcard mail/*.c)
 STORE_SRC  := $(wildcard storage/*.c)
 INGEST_SRC := $(wildcard ingest/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
+MILTER_SRC := $(filter-out milter/main.c,$(wildcard milter/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -43,8 +44,9 @@ LIBMAIL   := $(BUILD)/libmail.a
 LIBSTORE  := $(BUILD)/libstore.a
 LIBINGEST := $(BUILD)/libingest.a
 LIBS      := $(LIBINGEST) $(LIBSTORE) $(LIBMAIL) $(LIBCOMMON)
+LIBMILTER := $(BUILD)/libcrmilter.a
 
-PROGS      := $(BUILD)/crmctl
+PROGS      := $(BUILD)/crmctl $(if $(wildcard milter/main.c),$(BUILD)/crmilter)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all test asan deps check-deps install clean unit
@@ -58,26 +60,33 @@ $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBMAIL): $(call obj,$(MAIL_SRC))
 $(LIBSTORE): $(call obj,$(STORE_SRC))
 $(LIBINGEST): $(call obj,$(INGEST_SRC))
-$(LIBS):
+$(LIBMILTER): $(call obj,$(MILTER_SRC))
+$(LIBS) $(LIBMILTER):
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/crmctl: $(call obj,$(CLI_SRC)) $(LIBS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
+# libmilter has no pkg-config file
+$(BUILD)/crmilter: $(BUILD)/obj/milter/main.o $(LIBMILTER) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lmilter
+
 # each unit test links only the modules it tests, so one module's tests
 # build while another module is broken
 unit_bins = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/$(1)*.c))
 CONF_TESTS  := $(call unit_bins,test_conf)
 MAIL_TESTS  := $(call unit_bins,test_mail)
-OTHER_TESTS := $(filter-out $(CONF_TESTS) $(MAIL_TESTS),$(UNIT_TESTS))
+MILTER_TESTS := $(call unit_bins,test_milter)
+OTHER_TESTS := $(filter-out $(CONF_TESTS) $(MAIL_TESTS) $(MILTER_TESTS),$(UNIT_TESTS))
 
 $(CONF_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBCOMMON)
 $(MAIL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBMAIL) $(LIBCOMMON)
 $(OTHER_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
+$(MILTER_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBMILTER) $(LIBS)
 $(UNIT_TESTS):
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka $(if $(filter $@,$(MILTER_TESTS)),-lmilter)
 
 unit: $(UNIT_TESTS)
 

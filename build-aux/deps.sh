@@ -8,7 +8,7 @@ set -eu
 BUILD="build-essential pkg-config libgmime-3.0-dev libpcre2-dev libsqlite3-dev
 libzstd-dev libxml2-dev libjansson-dev libpsl-dev libmilter-dev libmicrohttpd-dev
 libsodium-dev libcmocka-dev"
-TEST="sqlite3 python3 valgrind"
+TEST="sqlite3 python3 valgrind postfix miltertest swaks"
 PKGS=$(echo $BUILD $TEST)
 
 missing=""
@@ -30,5 +30,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# postfix: the tests run private instances; leave the system one unconfigured
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 $cmd

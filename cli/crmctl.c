@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "show",     cmd_show,     "show thread ID | show contact ADDRESS [--json]" },
 	{ "contacts", cmd_contacts, "contacts [--json]      every contact with its account and counts" },
 	{ "accounts", cmd_accounts, "accounts [--json]      every account with its contacts and threads" },
+	{ "parse",    cmd_parse,    "parse [--json] PATH... what the parser makes of messages (stores nothing)" },
 };
 
 /* usage - print the synopsis to F */
