@@ -37,6 +37,15 @@ CLI_SRC    := $(wildcard cli/*.c)
 MILTER_SRC := $(filter-out milter/main.c,$(wildcard milter/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
+# quiet build lines; make V=1 shows the full commands
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIBCOMMON := $(BUILD)/libcommon.a
@@ -54,7 +63,8 @@ all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBMAIL): $(call obj,$(MAIL_SRC))
@@ -63,14 +73,17 @@ $(LIBINGEST): $(call obj,$(INGEST_SRC))
 $(LIBMILTER): $(call obj,$(MILTER_SRC))
 $(LIBS) $(LIBMILTER):
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/crmctl: $(call obj,$(CLI_SRC)) $(LIBS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # libmilter has no pkg-config file
 $(BUILD)/crmilter: $(BUILD)/obj/milter/main.o $(LIBMILTER) $(LIBS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lmilter
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lmilter
 
 # each unit test links only the modules it tests, so one module's tests
 # build while another module is broken
@@ -86,7 +99,8 @@ $(OTHER_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
 $(MILTER_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBMILTER) $(LIBS)
 $(UNIT_TESTS):
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka $(if $(filter $@,$(MILTER_TESTS)),-lmilter)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka $(if $(filter $@,$(MILTER_TESTS)),-lmilter)
 
 unit: $(UNIT_TESTS)
 

@@ -86,6 +86,12 @@ static int import_path(struct ingest *in, const char *path, struct import_counts
 			snprintf(origin, sizeof origin, "%s:%" PRId64, item.origin, item.offset);
 		else
 			snprintf(origin, sizeof origin, "%s", item.origin);
+		if (!mail_looks_like_message(item.data, item.len)) {
+			progress_clear(c->progress);
+			cli_error("%s: not a mail message (no header field at the start)", origin);
+			c->failed++;
+			continue;
+		}
 		struct ingest_msg msg = {
 			.raw = item.data, .len = item.len, .origin = origin,
 			.fallback_date = item.envelope_date, .source = STORE_SRC_IMPORT,

@@ -203,6 +203,13 @@ int mail_source_next(struct mail_source *src, struct mail_item *item, char *err,
 /* mail_source_progress - bytes read so far and bytes in all (for progress bars) */
 void mail_source_progress(const struct mail_source *src, uint64_t *done, uint64_t *total);
 
+/*
+ * mail_looks_like_message - 1 when DATA starts like a message (after any
+ * blank lines, a header field "Name:" or an mbox "From " line), else 0.
+ * Import uses it to report files that are not mail instead of storing them.
+ */
+int mail_looks_like_message(const char *data, size_t len);
+
 /* mail_source_close - close and free; NULL is fine */
 void mail_source_close(struct mail_source *src);
 

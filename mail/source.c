@@ -9,6 +9,7 @@
  * body lines); mboxrd escaping (">From", ">>From") is undone by one level.
  * Any other file is one message.  Nothing here parses MIME.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,8 +35,9 @@ struct mail_source {
 	uint64_t bytes_before; /* bytes of files finished */
 
 	/* the file being read */
-	char *map;
+	char *map;             /* the file, mapped; or a converted copy */
 	size_t map_len;
+	int map_is_copy;       /* 1: map is malloc'ed (CR-only file converted) */
 	size_t pos;            /* mbox: offset of the next "From " line */
 	int in_mbox;
 	int64_t mtime;
@@ -201,8 +203,11 @@ int mail_source_open(const char *path, struct mail_source **out, char *err, size
 /* close_current - unmap the file being read and count its bytes as done */
 static void close_current(struct mail_source *src)
 {
-	if (src->map && src->map_len)
+	if (src->map_is_copy)
+		free(src->map);
+	else if (src->map && src->map_len)
 		munmap(src->map, src->map_len);
+	src->map_is_copy = 0;
 	if (src->path)
 		src->bytes_before += src->map_len;
 	src->map = NULL;
@@ -210,6 +215,26 @@ static void close_current(struct mail_source *src)
 	src->pos = 0;
 	src->in_mbox = 0;
 	src->path = NULL;
+}
+
+/*
+ * convert_cr_only - old Macintosh files end lines with CR alone; give such a
+ * file (CR, no LF at all) a private copy with LF endings so that mbox
+ * splitting and the parser see lines.  Returns 0, or -1 out of memory.
+ */
+static int convert_cr_only(struct mail_source *src)
+{
+	if (memchr(src->map, '\n', src->map_len) || !memchr(src->map, '\r', src->map_len))
+		return 0;
+	char *copy = malloc(src->map_len);
+	if (!copy)
+		return -1;
+	for (size_t i = 0; i < src->map_len; i++)
+		copy[i] = src->map[i] == '\r' ? '\n' : src->map[i];
+	munmap(src->map, src->map_len);
+	src->map = copy;
+	src->map_is_copy = 1;
+	return 0;
 }
 
 /* open_next - map the next file; 1 opened, 0 no more files, -1 error (err) */
@@ -244,6 +269,14 @@ static int open_next(struct mail_source *src, char *err, size_t errlen)
 	src->bytes_total += (uint64_t)st.st_size - listed;	/* grew or shrank since listed */
 	src->map = m;
 	src->map_len = (size_t)st.st_size;
+	if (convert_cr_only(src) < 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		munmap(m, src->map_len);
+		src->map = NULL;
+		src->bytes_before += src->map_len;
+		src->map_len = 0;
+		return -1;
+	}
 	src->pos = 0;
 	src->path = path;
 	src->mtime = (int64_t)st.st_mtime;
@@ -372,6 +405,30 @@ int mail_source_next(struct mail_source *src, struct mail_item *item, char *err,
 			return 1;
 		}
 	}
+}
+
+/* mail_looks_like_message - see mail.h */
+int mail_looks_like_message(const char *data, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (data[i] == '\n' || data[i] == '\r'))
+		i++;
+	if (len - i >= 5 && memcmp(data + i, "From ", 5) == 0)
+		return 1;
+	/* a field name of token characters: what real first headers use,
+	 * though RFC 5322 would allow any printable character but ':' */
+	size_t name = 0;
+	for (; i < len; i++, name++) {
+		unsigned char c = (unsigned char)data[i];
+		if (c == ':')
+			return name > 0;
+		if (!isalnum(c) && !strchr("!#$%&'*+-.^_`|~", c))
+			break;
+	}
+	/* allow "Name :" (obsolete syntax) */
+	while (i < len && (data[i] == ' ' || data[i] == '\t'))
+		i++;
+	return name > 0 && i < len && data[i] == ':';
 }
 
 /* mail_source_progress - see mail.h */

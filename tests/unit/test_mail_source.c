@@ -130,6 +130,33 @@ static void test_empty_file_is_reported_and_run_goes_on(void **state)
 	mail_source_close(src);
 }
 
+static void test_cr_only_file_gets_lf_lines(void **state)
+{
+	const char cr[] = "From a@b Thu Jan  2 10:00:00 2025\rSubject: x\r\rbody\r";
+	put("cr", cr, sizeof cr - 1);
+	struct mail_source *src;
+	struct mail_item it;
+	char err[256];
+	assert_int_equal(mail_source_open(sub("cr"), &src, err, sizeof err), 0);
+	assert_int_equal(mail_source_next(src, &it, err, sizeof err), 1);
+	assert_int_equal(it.len, strlen("Subject: x\n\nbody\n"));
+	assert_memory_equal(it.data, "Subject: x\n\nbody\n", it.len);
+	assert_int_equal(mail_source_next(src, &it, err, sizeof err), 0);
+	mail_source_close(src);
+}
+
+static void test_looks_like_message(void **state)
+{
+	assert_true(mail_looks_like_message("Subject: x\n", 11));
+	assert_true(mail_looks_like_message("\r\nFrom: a@b\n", 13));
+	assert_true(mail_looks_like_message("From a@b date\n", 14));
+	assert_true(mail_looks_like_message("Subject : obsolete\n", 19));
+	assert_false(mail_looks_like_message("a\n", 2));
+	assert_false(mail_looks_like_message("{\"json\": 1}", 11));
+	assert_false(mail_looks_like_message(": no name\n", 10));
+	assert_false(mail_looks_like_message("", 0));
+}
+
 static void test_missing_path(void **state)
 {
 	struct mail_source *src;
@@ -172,6 +199,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mbox_split_and_unescape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maildir_reads_cur_and_new_not_tmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_file_is_reported_and_run_goes_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cr_only_file_gets_lf_lines, setup, teardown),
+		cmocka_unit_test(test_looks_like_message),
 		cmocka_unit_test(test_missing_path),
 		cmocka_unit_test(test_shared_corpus_mbox_split),
 	};
