@@ -1,0 +1,82 @@
+/*
+ * mail_int.h - private interface between the files of the mail module
+ *
+ * Only the .c files of mail/ include this header.  parse.c drives a parse and owns the
+ * record; the other files each fill one part of it:
+ *
+ *   addr.c     address normalisation, address lists, domains, free-mail list
+ *   subject.c  subject normalisation and Outlook Thread-Index keys
+ *   body.c     MIME walk: text body choice, attachments, report parts
+ *   html.c     HTML to readable text (libxml2)
+ *   quote.c    quoted-history spans and the snippet
+ *   flags.c    bounce, auto-reply and bulk detection
+ *
+ * Strings stored in a record are allocated with GLib (g_malloc, g_strdup)
+ * and released by mail_record_free(); GLib's allocator is the system malloc.
+ */
+#ifndef CRM_MAIL_INT_H
+#define CRM_MAIL_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+#include <gmime/gmime.h>
+
+#include "mail.h"
+
+/* MIME nesting we follow before giving up on a branch (GMime caps it too) */
+#define MAIL_MAX_DEPTH 64
+/* bytes kept of one warning string */
+#define MAIL_MAX_WARNING_LEN 240
+
+/* what the MIME walk learnt that flags.c needs */
+struct mail_walk_facts {
+	int report_delivery_status;  /* multipart/report; report-type=delivery-status */
+	int report_disposition;      /* multipart/report; report-type=disposition-notification */
+	int delivery_status_part;    /* message/(global-)delivery-status anywhere outside rfc822 */
+	int feedback_report_part;    /* message/feedback-report (ARF) */
+	int returned_message;        /* message/rfc822 or text/rfc822-headers in the outer message */
+};
+
+/* the state of one mail_parse() call */
+struct mail_ctx {
+	struct mail_record *rec;
+	GMimeParserOptions *options;  /* per parse: its warning callback feeds rec */
+	GMimeMessage *message;        /* NULL when GMime made nothing of the input */
+	const char *raw;              /* the bytes parsed (CR-only input made LF) */
+	size_t len;
+	const char *charset;          /* declared charset for raw 8-bit headers, or NULL */
+	struct mail_walk_facts facts;
+};
+
+/* parse.c */
+void mail_warn(struct mail_record *rec, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+char *mail_header_text(struct mail_ctx *ctx, const char *raw_value);
+char *mail_unfold(const char *value, size_t cap);
+char *mail_to_utf8(const char *s, size_t len, const char *charset);
+char *mail_convert_strict(const char *s, size_t len, const char *charset);
+char *mail_header_to_utf8(const char *raw, const char *charset);
+const char *mail_header_raw(GMimeObject *obj, const char *name);
+char *mail_cap_utf8(char *s, size_t cap);
+void mail_plain_body(struct mail_ctx *ctx);
+
+/* addr.c */
+void mail_addrs_from_header(struct mail_ctx *ctx, const char *name, struct mail_addrs *out);
+void mail_addrs_free(struct mail_addrs *a);
+
+/* body.c */
+void mail_body_walk(struct mail_ctx *ctx);
+void mail_text_normalise_newlines(GString *s);
+
+/* html.c */
+char *mail_html_to_text(const char *html, size_t len, size_t cap);
+
+/* quote.c */
+void mail_quotes_find(struct mail_record *rec);
+char *mail_snippet_make(const struct mail_record *rec);
+
+/* flags.c */
+unsigned mail_flags_detect(struct mail_ctx *ctx);
+
+#endif
