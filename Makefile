@@ -76,7 +76,9 @@ $(LIBS) $(LIBMILTER):
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/crmctl: $(call obj,$(CLI_SRC)) $(LIBS)
+# crmctl reads the milter's spool (spool status/retry) through milter/spool.c,
+# which has no libmilter calls
+$(BUILD)/crmctl: $(call obj,$(CLI_SRC) $(wildcard milter/spool.c)) $(LIBS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -176,7 +176,9 @@ int cmd_threads(struct cli *cli, int argc, char **argv)
 static void message_text(json_t *m)
 {
 	char buf[32];
-	json_t *from = json_array_get(json_object_get(m, "from"), 0);
+	json_t *from = json_object_get(m, "from");	/* an object, or null */
+	if (!json_is_object(from))
+		from = NULL;
 	const char *dir = str(m, "direction");
 	printf("\n%s  %-8s %s <%s>\n", day_time(str(m, "date"), buf, sizeof buf), dir,
 	       from ? str(from, "name") : "", from ? str(from, "address") : "");

@@ -43,8 +43,9 @@ static int addr_has_bad_char(const char *s, size_t n)
  * mail_addr_normalise - canonical bare address
  *
  * Accepts "a@b", " <a@b> ", "Name <a@b>" and "mailto:a@b".  Returns a new
- * string (free()) with the domain lower-cased and a trailing dot dropped,
- * or NULL when there is no usable local@domain.
+ * string (free()) lower-cased (ASCII letters, local part included: mail
+ * systems treat Dave@ and dave@ as one mailbox, and so must a CRM) with a
+ * trailing dot dropped, or NULL when there is no usable local@domain.
  */
 char *mail_addr_normalise(const char *s)
 {
@@ -80,7 +81,7 @@ char *mail_addr_normalise(const char *s)
 		return NULL;
 	memcpy(out, start, n);
 	out[n] = '\0';
-	for (char *p = out + (at - start) + 1; *p; p++)
+	for (char *p = out; *p; p++)
 		*p = g_ascii_tolower(*p);
 	return out;
 }

@@ -40,7 +40,7 @@
 
 struct mail_addr {
 	char *name;          /* decoded display name, or NULL */
-	char *addr;          /* "local@domain", domain lower-cased */
+	char *addr;          /* "local@domain", ASCII lower-cased */
 	const char *domain;  /* points into addr, after '@'; "" if none */
 };
 
@@ -123,8 +123,17 @@ int mail_parse(const char *raw, size_t len, const struct mail_parse_opts *opts,
 void mail_record_free(struct mail_record *rec);
 
 /*
+ * mail_snippet - the first MAIL_SNIPPET_CHARS characters of BODY outside the
+ * QUOTES spans (sorted), white space collapsed to single spaces, cut on a
+ * character boundary: the rule behind rec->snippet, for those who rebuild a
+ * snippet from a stored body.  Returns a new string (free()), "" when there
+ * is no text, NULL when memory runs out.
+ */
+char *mail_snippet(const char *body, size_t len, const struct mail_span *quotes, size_t n_quotes);
+
+/*
  * mail_addr_normalise - canonical form of a bare address: surrounding space
- * and <> stripped, domain lower-cased.  Returns a new string (free()), or
+ * and <> stripped, ASCII letters lower-cased (local part too).  Returns a new string (free()), or
  * NULL when s holds no '@' address.
  */
 char *mail_addr_normalise(const char *s);

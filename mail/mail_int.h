@@ -74,7 +74,7 @@ char *mail_html_to_text(const char *html, size_t len, size_t cap);
 
 /* quote.c */
 void mail_quotes_find(struct mail_record *rec);
-char *mail_snippet_make(const struct mail_record *rec);
+char *mail_snippet_make(const struct mail_record *rec);  /* free() */
 
 /* flags.c */
 unsigned mail_flags_detect(struct mail_ctx *ctx);

@@ -880,7 +880,7 @@ void mail_record_free(struct mail_record *rec)
 	mail_addrs_free(&rec->bcc);
 	g_free(rec->body);
 	g_free(rec->quotes);
-	g_free(rec->snippet);
+	free(rec->snippet);
 	for (size_t i = 0; i < rec->n_attachments; i++) {
 		g_free(rec->attachments[i].filename);
 		g_free(rec->attachments[i].content_type);

@@ -361,30 +361,27 @@ void mail_quotes_find(struct mail_record *rec)
 	}
 }
 
-/* in_span - the span holding OFF, or NULL (spans are sorted) */
-static const struct mail_span *in_span(const struct mail_record *rec, size_t off, size_t *k)
+/* in_span - the span of QUOTES holding OFF, or NULL (spans are sorted) */
+static const struct mail_span *in_span(const struct mail_span *quotes, size_t n, size_t off,
+				       size_t *k)
 {
-	while (*k < rec->n_quotes && rec->quotes[*k].start + rec->quotes[*k].len <= off)
+	while (*k < n && quotes[*k].start + quotes[*k].len <= off)
 		(*k)++;
-	if (*k < rec->n_quotes && rec->quotes[*k].start <= off)
-		return &rec->quotes[*k];
+	if (*k < n && quotes[*k].start <= off)
+		return &quotes[*k];
 	return NULL;
 }
 
-/*
- * mail_snippet_make - first MAIL_SNIPPET_CHARS characters of the unquoted
- * body, white space collapsed to single spaces, cut on a character
- * boundary.  Returns a new string (g_free()), "" when there is no text.
- */
-char *mail_snippet_make(const struct mail_record *rec)
+/* mail_snippet - see mail.h */
+char *mail_snippet(const char *body, size_t len, const struct mail_span *quotes, size_t n_quotes)
 {
 	GString *g = g_string_new(NULL);
 	size_t off = 0, k = 0, chars = 0;
 	int space = 0;
 
-	while (off < rec->body_len) {
-		const struct mail_span *sp = in_span(rec, off, &k);
-		unsigned char c = (unsigned char)rec->body[off];
+	while (body && off < len) {
+		const struct mail_span *sp = in_span(quotes, n_quotes, off, &k);
+		unsigned char c = (unsigned char)body[off];
 
 		if (sp != NULL) {
 			off = sp->start + sp->len;
@@ -409,5 +406,16 @@ char *mail_snippet_make(const struct mail_record *rec)
 		g_string_append_c(g, (char)c);
 		off++;
 	}
-	return g_string_free(g, FALSE);
+	char *out = strdup(g->str);
+	g_string_free(g, TRUE);
+	return out;
+}
+
+/*
+ * mail_snippet_make - the record's snippet (see mail_snippet()).  Returns a
+ * new string (free()), or NULL when memory runs out.
+ */
+char *mail_snippet_make(const struct mail_record *rec)
+{
+	return mail_snippet(rec->body, rec->body_len, rec->quotes, rec->n_quotes);
 }

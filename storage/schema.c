@@ -1,0 +1,266 @@
+/*
+ * schema.c - the versioned schema of the store and its forward migrations
+ *
+ * PRAGMA user_version holds the schema version.  migrations[i] takes a
+ * store from version i to version i + 1; each step runs in its own
+ * transaction together with the new user_version, so a crash leaves the
+ * store at a whole version.  A new schema change is a new entry at the end
+ * of the array (and STORE_SCHEMA_VERSION + 1 in store.h): never edit an
+ * entry that has shipped.
+ *
+ * Conventions: dates are UTC epoch seconds; message bodies and raw sources
+ * are zstd frames; roles, directions and sources are short words so that
+ * the database reads well in the sqlite3 shell.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store_int.h"
+
+/* version 0 -> 1: the whole first schema */
+static const char schema_v1[] =
+	"CREATE TABLE zdicts ("           /* zstd dictionaries (raw.c) */
+	" id INTEGER PRIMARY KEY,"
+	" dict BLOB NOT NULL,"
+	" created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE accounts ("
+	" id INTEGER PRIMARY KEY,"
+	" domain TEXT NOT NULL UNIQUE,"
+	" name TEXT"
+	");"
+	"CREATE TABLE teams ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE"
+	");"
+	"CREATE TABLE users ("
+	" id INTEGER PRIMARY KEY,"
+	" login TEXT NOT NULL UNIQUE,"
+	" name TEXT,"
+	" role TEXT NOT NULL DEFAULT 'viewer',"
+	" team_id INTEGER REFERENCES teams(id),"
+	" secret TEXT"
+	");"
+	"CREATE TABLE mailboxes ("
+	" id INTEGER PRIMARY KEY,"
+	" address TEXT NOT NULL UNIQUE,"
+	" name TEXT,"
+	" team_id INTEGER REFERENCES teams(id),"
+	" user_id INTEGER REFERENCES users(id),"
+	" state TEXT NOT NULL DEFAULT 'connected',"
+	" changed INTEGER"
+	");"
+	"CREATE TABLE threads ("
+	" id INTEGER PRIMARY KEY,"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" norm_subject TEXT NOT NULL DEFAULT '',"
+	" first_date INTEGER NOT NULL DEFAULT 0,"
+	" last_date INTEGER NOT NULL DEFAULT 0,"
+	" messages INTEGER NOT NULL DEFAULT 0,"
+	" visibility TEXT NOT NULL DEFAULT 'workspace'"
+	");"
+	"CREATE INDEX threads_subject ON threads(norm_subject, last_date);"
+	"CREATE INDEX threads_last ON threads(last_date);"
+	"CREATE TABLE messages ("
+	" id INTEGER PRIMARY KEY,"
+	" msgid TEXT NOT NULL UNIQUE,"
+	" thread_id INTEGER NOT NULL REFERENCES threads(id),"
+	" date INTEGER NOT NULL,"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound', 'internal')),"
+	" size INTEGER NOT NULL DEFAULT 0,"
+	" flags INTEGER NOT NULL DEFAULT 0,"
+	" body BLOB,"                    /* zstd frame of the text body; NULL: empty or in raw */
+	" dict_id INTEGER REFERENCES zdicts(id)," /* dictionary of the body frame */
+	" body_len INTEGER NOT NULL DEFAULT 0,"
+	" body_offset INTEGER,"          /* not NULL: body = raw bytes [offset, offset + body_len) */
+	" snippet TEXT,"                 /* NULL: derived from body and quotes (snippet.c) */
+	" quotes TEXT,"                  /* JSON [[start, len], ...] or NULL */
+	" in_reply_to TEXT,"
+	" visibility TEXT NOT NULL DEFAULT 'workspace',"
+	" rule TEXT NOT NULL DEFAULT 'default',"
+	" headers TEXT,"                 /* JSON of the decision headers */
+	" warnings TEXT"                 /* JSON array of parser warnings, or NULL */
+	");"
+	"CREATE INDEX messages_thread ON messages(thread_id, date);"
+	"CREATE TABLE message_sources ("
+	" message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	" source TEXT NOT NULL CHECK (source IN ('import', 'milter')),"
+	" origin TEXT NOT NULL DEFAULT '',"
+	" queue_id TEXT,"
+	" mail_from TEXT,"
+	" client_addr TEXT,"
+	" client_name TEXT,"
+	" auth_authen TEXT,"
+	" daemon_name TEXT,"
+	" arrival INTEGER,"
+	" PRIMARY KEY (message_id, source, origin)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE raw ("
+	" message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,"
+	" mode TEXT NOT NULL CHECK (mode IN ('full', 'headers', 'none')),"
+	" size INTEGER NOT NULL,"        /* bytes of the original message */
+	" kept INTEGER NOT NULL DEFAULT 0," /* bytes of it kept (compressed in data) */
+	" dict_id INTEGER REFERENCES zdicts(id),"
+	" data BLOB"                     /* zstd frame of what mode keeps */
+	");"
+	"CREATE TABLE participants ("
+	" message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	" role TEXT NOT NULL CHECK (role IN ('from', 'sender', 'reply-to', 'to', 'cc', 'bcc',"
+	"  'envelope-rcpt')),"
+	" address TEXT NOT NULL,"
+	" name TEXT,"
+	" pos INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (message_id, role, address)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX participants_address ON participants(address);"
+	"CREATE TABLE message_ids ("       /* the JWZ containers */
+	" msgid TEXT PRIMARY KEY,"
+	" thread_id INTEGER NOT NULL REFERENCES threads(id),"
+	" parent TEXT,"                  /* msgid of the parent container */
+	" message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL" /* NULL: placeholder */
+	") WITHOUT ROWID;"
+	"CREATE INDEX message_ids_thread ON message_ids(thread_id);"
+	"CREATE TABLE thread_keys ("       /* Outlook Thread-Index conversation keys */
+	" key TEXT PRIMARY KEY,"
+	" thread_id INTEGER NOT NULL REFERENCES threads(id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX thread_keys_thread ON thread_keys(thread_id);"
+	"CREATE TABLE contacts ("
+	" id INTEGER PRIMARY KEY,"
+	" address TEXT NOT NULL UNIQUE,"
+	" name TEXT,"
+	" account_id INTEGER REFERENCES accounts(id),"
+	" first_seen INTEGER,"
+	" last_seen INTEGER,"
+	" sent INTEGER NOT NULL DEFAULT 0,"
+	" received INTEGER NOT NULL DEFAULT 0,"
+	" captured_by TEXT NOT NULL"
+	");"
+	"CREATE INDEX contacts_account ON contacts(account_id);"
+	"CREATE TABLE deals ("
+	" id INTEGER PRIMARY KEY,"
+	" key TEXT NOT NULL UNIQUE,"
+	" name TEXT,"
+	" account_id INTEGER REFERENCES accounts(id),"
+	" status TEXT NOT NULL DEFAULT 'open'"
+	");"
+	"CREATE TABLE links ("
+	" id INTEGER PRIMARY KEY,"
+	" thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
+	" account_id INTEGER REFERENCES accounts(id) ON DELETE CASCADE,"
+	" contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,"
+	" deal_id INTEGER REFERENCES deals(id) ON DELETE CASCADE,"
+	" rule TEXT NOT NULL DEFAULT 'default',"
+	" CHECK ((account_id IS NOT NULL) + (contact_id IS NOT NULL) + (deal_id IS NOT NULL) = 1)"
+	");"
+	"CREATE INDEX links_thread ON links(thread_id);"
+	"CREATE UNIQUE INDEX links_account ON links(account_id, thread_id)"
+	" WHERE account_id IS NOT NULL;"
+	"CREATE UNIQUE INDEX links_contact ON links(contact_id, thread_id)"
+	" WHERE contact_id IS NOT NULL;"
+	"CREATE UNIQUE INDEX links_deal ON links(deal_id, thread_id) WHERE deal_id IS NOT NULL;"
+	"CREATE TABLE attachments ("
+	" id INTEGER PRIMARY KEY,"
+	" message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	" filename TEXT,"
+	" content_type TEXT,"
+	" size INTEGER NOT NULL DEFAULT 0,"
+	" sha256 TEXT"
+	");"
+	"CREATE INDEX attachments_message ON attachments(message_id);"
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY,"
+	" at INTEGER NOT NULL,"
+	" who TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" detail TEXT"
+	");"
+	/* contentless: the text lives (compressed) in messages; rowid = messages.id */
+	"CREATE VIRTUAL TABLE fts USING fts5(subject, body, people, content='');";
+
+static const char *const migrations[] = {
+	schema_v1,
+};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
+	       "one migration per schema version");
+
+/* user_version - read PRAGMA user_version; returns STORE_OK or an error class */
+static int user_version(struct store *st, int *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int(s, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_OK ? STORE_OK : store_sqlerr(st, rc, "reading schema version");
+}
+
+/*
+ * migrate_step - apply migrations[v] and set user_version v + 1 in one
+ * transaction; another process may have done it first, which is fine.
+ * Returns STORE_OK or an error class (rolled back).
+ */
+static int migrate_step(struct store *st, int v)
+{
+	char sql[64];
+	int cur = 0, rc;
+
+	rc = store_exec(st, "BEGIN IMMEDIATE");
+	if (rc != STORE_OK)
+		return rc;
+	rc = user_version(st, &cur);
+	if (rc != STORE_OK || cur > v)
+		goto out;
+	rc = store_exec(st, migrations[v]);
+	if (rc != STORE_OK)
+		goto out;
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+	rc = store_exec(st, sql);
+	if (rc == STORE_OK)
+		rc = store_exec(st, "COMMIT");
+out:
+	if (rc != STORE_OK || cur > v)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
+ * store_migrate - check the schema version and bring the store up to
+ * STORE_SCHEMA_VERSION (not when read-only).  Returns STORE_OK, or an
+ * error class with the reason in st->err: ECORRUPT for a store newer than
+ * this program, EINVAL for a read-only store that was never created.
+ */
+int store_migrate(struct store *st)
+{
+	int v = 0, rc;
+
+	rc = user_version(st, &v);
+	if (rc != STORE_OK)
+		return rc;
+	if (v > STORE_SCHEMA_VERSION)
+		return store_fail(st, STORE_ECORRUPT,
+				  "%s: schema version %d is newer than this program knows (%d);"
+				  " upgrade crmilter", st->path, v, STORE_SCHEMA_VERSION);
+	if (st->readonly) {
+		if (v < STORE_SCHEMA_VERSION)
+			return store_fail(st, STORE_EINVAL,
+					  "%s: store has schema version %d, needs %d; open it"
+					  " read-write once (crmctl) to migrate", st->path, v,
+					  STORE_SCHEMA_VERSION);
+		return STORE_OK;
+	}
+	for (; v < STORE_SCHEMA_VERSION; v++) {
+		rc = migrate_step(st, v);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+}

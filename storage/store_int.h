@@ -1,0 +1,123 @@
+/*
+ * store_int.h - private to storage/: the store handle, the prepared
+ * statement cache, and the helpers the storage files share
+ *
+ * Nothing outside storage/ includes this file.  Every SQL statement the
+ * ingest path runs lives in the table stmt_sql[] (open.c), is prepared once
+ * on first use with SQLITE_PREPARE_PERSISTENT and kept in struct store.
+ */
+#ifndef CRM_STORE_INT_H
+#define CRM_STORE_INT_H
+
+#include <sqlite3.h>
+#include <zstd.h>
+
+#include "store.h"
+
+/* the cached statements; their SQL is in stmt_sql[] in open.c */
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_MSG_BY_MSGID,
+	S_MSG_INSERT,
+	S_SOURCE_INSERT,
+	S_RAW_INSERT,
+	S_PART_INSERT,
+	S_ATT_INSERT,
+	S_FTS_INSERT,
+	S_CONT_GET,
+	S_CONT_INSERT,
+	S_CONT_SET_PARENT,
+	S_CONT_FILL,
+	S_CONT_SET_THREAD,
+	S_KEY_GET,
+	S_KEY_INSERT,
+	S_THREAD_NEW,
+	S_THREAD_EARLIEST,
+	S_THREAD_UPDATE,
+	S_MERGE_MSGS,
+	S_MERGE_CONTS,
+	S_MERGE_KEYS,
+	S_MERGE_LINKS,
+	S_LINKS_DELETE,
+	S_THREAD_DELETE,
+	S_FALLBACK_CANDIDATES,
+	S_THREAD_HAS_ADDR,
+	S_CONTACT_GET,
+	S_CONTACT_INSERT,
+	S_ACCOUNT_INSERT,
+	S_ACCOUNT_GET,
+	S_LINK_CONTACT,
+	S_LINK_ACCOUNT,
+	S_LINK_PAST_CONTACT,
+	S_LINK_PAST_ACCOUNT,
+	S_CONTACT_RECOUNT,
+	S_N
+};
+
+/* the 30 days of the subject fallback, in seconds */
+#define STORE_FALLBACK_WINDOW (30 * 24 * 3600)
+
+/* how far a parent chain is walked looking for a cycle */
+#define STORE_MAX_PARENT_WALK 1000
+
+/* a loaded decompression dictionary */
+struct store_ddict {
+	int64_t id;                  /* zdicts.id */
+	ZSTD_DDict *d;
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int readonly;
+	enum store_raw raw;
+	char **own;                  /* own domains, lower case */
+	size_t n_own;
+	sqlite3_stmt *stmt[S_N];     /* prepared on first use */
+	ZSTD_CCtx *zc;
+	ZSTD_DCtx *zd;
+	void *zbuf;                  /* compression output, grown as needed */
+	size_t zcap;
+	ZSTD_CDict *cdict;           /* current dictionary, or NULL */
+	int64_t cdict_id;
+	struct store_ddict *ddicts;  /* dictionaries loaded for reading */
+	size_t n_ddicts;
+	int64_t dict_retry_at;       /* train again at this many messages */
+	int64_t *touched;            /* contacts a batch touched (ids) */
+	size_t n_touched, cap_touched;
+	char *err;                   /* error buffer of the running call */
+	size_t errlen;
+};
+
+/* open.c */
+sqlite3_stmt *store_stmt(struct store *st, enum stmt_id id);
+int store_sqlerr(struct store *st, int rc, const char *what);
+int store_fail(struct store *st, int cls, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int store_class_of(int sqlite_rc);
+int store_step_done(struct store *st, sqlite3_stmt *s, const char *what);
+int store_exec(struct store *st, const char *sql);
+const char *store_domain_of(const char *addr);
+
+/* schema.c */
+int store_migrate(struct store *st);
+
+/* raw.c */
+int store_zcompress(struct store *st, const void *src, size_t len, const void **out,
+		    size_t *outlen, int64_t *dict_id);
+char *store_zdecompress(struct store *st, const void *z, size_t zlen, size_t want, int64_t dict_id);
+int store_zdict_load(struct store *st);
+int store_zdict_maybe_train(struct store *st);
+void store_zfree(struct store *st);
+
+/* thread.c */
+int store_thread_assign(struct store *st, const struct store_item *it, int64_t *tid);
+int store_thread_link_ids(struct store *st, const struct mail_record *rec, int64_t mid, int64_t tid);
+int store_thread_refresh(struct store *st, int64_t tid);
+
+/* contact.c */
+int store_contacts_apply(struct store *st, const struct store_item *it, int64_t tid);
+int store_contacts_recount(struct store *st);
+
+#endif
