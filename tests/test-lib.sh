@@ -15,6 +15,11 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/crmtest.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 export TZ=UTC LC_ALL=C.UTF-8
 
+if [ ! -x "$CRMCTL" ]; then
+	echo "not ok - $CRMCTL is built"
+	exit 1
+fi
+
 ok()   { echo "ok - $*"; }
 notok() { echo "not ok - $*"; }
 skip() { echo "ok - $1 # SKIP ${2:-}"; }
