@@ -206,13 +206,19 @@ static int from_machine(const struct mail_record *rec)
 	return 0;
 }
 
-/* dsn_text - 1 when the start of the body reads like a delivery report */
+/*
+ * dsn_text - 1 when the start of the body reads like a delivery report;
+ * the start is lower-cased once and searched with strstr (the phrases are
+ * lower case)
+ */
 static int dsn_text(const struct mail_record *rec)
 {
 	size_t n = rec->body_len < DSN_SCAN ? rec->body_len : DSN_SCAN;
-	char *head = g_strndup(rec->body, n);
-	int hit = any_contained(head, dsn_phrases);
+	char *head = g_ascii_strdown(rec->body, (gssize)n);
+	int hit = 0;
 
+	for (size_t i = 0; dsn_phrases[i] && !hit; i++)
+		hit = strstr(head, dsn_phrases[i]) != NULL;
 	g_free(head);
 	return hit;
 }
@@ -228,17 +234,20 @@ static int is_bounce(struct mail_ctx *ctx)
 {
 	const struct mail_walk_facts *f = &ctx->facts;
 	const struct mail_record *rec = ctx->rec;
-	int subject, text;
+	int subject, machine, text;
 
 	if (f->report_delivery_status || f->delivery_status_part || f->feedback_report_part)
 		return 1;
 	if (header_present(ctx, "X-Failed-Recipients") || from_mailer_daemon(ctx))
 		return 1;
 	subject = any_contained(rec->subject, bounce_subjects);
-	text = dsn_text(rec);
-	if (from_machine(rec) && (subject || text || f->returned_message))
+	machine = from_machine(rec);
+	if (!machine && !subject)
+		return 0;	/* the body text cannot change the answer: skip it */
+	if (f->returned_message)
 		return 1;
-	return subject && (text || f->returned_message);
+	text = dsn_text(rec);
+	return text || (machine && subject);
 }
 
 /* auto_submitted - 1 for an RFC 3834 Auto-Submitted other than "no" */

@@ -25,6 +25,10 @@
 
 #define SOURCE_MAX_FILES  10000000
 #define SOURCE_MAX_DEPTH  32
+#define SOURCE_READ_MAX   (4u * 1024 * 1024)  /* smaller files are read, larger mapped */
+
+/* where the current file's bytes live */
+enum map_kind { MAP_NONE, MAP_MAPPED, MAP_READ, MAP_COPY };
 
 struct mail_source {
 	char **files;          /* sorted paths to read */
@@ -35,9 +39,11 @@ struct mail_source {
 	uint64_t bytes_before; /* bytes of files finished */
 
 	/* the file being read */
-	char *map;             /* the file, mapped; or a converted copy */
+	char *map;             /* the file's bytes (see kind) */
 	size_t map_len;
-	int map_is_copy;       /* 1: map is malloc'ed (CR-only file converted) */
+	enum map_kind kind;    /* mapped; read into readbuf; or a converted copy */
+	char *readbuf;         /* reused for small files: no mmap/munmap per file */
+	size_t readbuf_cap;
 	size_t pos;            /* mbox: offset of the next "From " line */
 	int in_mbox;
 	int64_t mtime;
@@ -203,11 +209,11 @@ int mail_source_open(const char *path, struct mail_source **out, char *err, size
 /* close_current - unmap the file being read and count its bytes as done */
 static void close_current(struct mail_source *src)
 {
-	if (src->map_is_copy)
+	if (src->kind == MAP_COPY)
 		free(src->map);
-	else if (src->map && src->map_len)
+	else if (src->kind == MAP_MAPPED)
 		munmap(src->map, src->map_len);
-	src->map_is_copy = 0;
+	src->kind = MAP_NONE;
 	if (src->path)
 		src->bytes_before += src->map_len;
 	src->map = NULL;
@@ -231,13 +237,53 @@ static int convert_cr_only(struct mail_source *src)
 		return -1;
 	for (size_t i = 0; i < src->map_len; i++)
 		copy[i] = src->map[i] == '\r' ? '\n' : src->map[i];
-	munmap(src->map, src->map_len);
+	if (src->kind == MAP_MAPPED)
+		munmap(src->map, src->map_len);
 	src->map = copy;
-	src->map_is_copy = 1;
+	src->kind = MAP_COPY;
 	return 0;
 }
 
-/* open_next - map the next file; 1 opened, 0 no more files, -1 error (err) */
+/* read_small - read a file of SIZE bytes into the reused buffer; 0 or -1 (errno) */
+static int read_small(struct mail_source *src, int fd, size_t size)
+{
+	if (src->readbuf_cap < size) {
+		char *b = realloc(src->readbuf, size);
+		if (!b)
+			return -1;
+		src->readbuf = b;
+		src->readbuf_cap = size;
+	}
+	size_t got = 0;
+	while (got < size) {
+		ssize_t r = read(fd, src->readbuf + got, size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;	/* shrank while reading: take what is there */
+		got += (size_t)r;
+	}
+	src->map = src->readbuf;
+	src->map_len = got;
+	src->kind = MAP_READ;
+	return 0;
+}
+
+/* map_large - map a large file read-only; 0 or -1 (errno) */
+static int map_large(struct mail_source *src, int fd, size_t size)
+{
+	void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	src->map = m;
+	src->map_len = size;
+	src->kind = MAP_MAPPED;
+	return 0;
+}
+
+/* open_next - read or map the next file; 1 opened, 0 no more files, -1 error (err) */
 static int open_next(struct mail_source *src, char *err, size_t errlen)
 {
 	if (src->next_file >= src->n_files)
@@ -259,25 +305,22 @@ static int open_next(struct mail_source *src, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: empty file", path);
 		return -1;
 	}
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	size_t size = (size_t)st.st_size;
+	int rc = size <= SOURCE_READ_MAX ? read_small(src, fd, size) : map_large(src, fd, size);
+	int saved = errno;
 	close(fd);
-	if (m == MAP_FAILED) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
 		src->bytes_before += listed;
 		return -1;
 	}
-	src->bytes_total += (uint64_t)st.st_size - listed;	/* grew or shrank since listed */
-	src->map = m;
-	src->map_len = (size_t)st.st_size;
+	src->bytes_total += (uint64_t)size - listed;	/* grew or shrank since listed */
 	if (convert_cr_only(src) < 0) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		munmap(m, src->map_len);
-		src->map = NULL;
 		src->bytes_before += src->map_len;
-		src->map_len = 0;
+		close_current(src);
 		return -1;
 	}
-	src->pos = 0;
 	src->path = path;
 	src->mtime = (int64_t)st.st_mtime;
 	src->in_mbox = src->map_len >= 5 && memcmp(src->map, "From ", 5) == 0;
@@ -449,5 +492,6 @@ void mail_source_close(struct mail_source *src)
 	free(src->files);
 	free(src->sizes);
 	free(src->buf);
+	free(src->readbuf);
 	free(src);
 }
