@@ -3,6 +3,7 @@
 #   make            build everything into build/
 #   make test       install missing packages (as root), build, run every suite
 #   make asan       the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo       a private Postfix + crmilter on loopback with a sample conversation
 #   make deps       install the Debian 12 packages (or print the command)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 
@@ -58,7 +59,7 @@ LIBMILTER := $(BUILD)/libcrmilter.a
 PROGS      := $(BUILD)/crmctl $(if $(wildcard milter/main.c),$(BUILD)/crmilter)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all test asan deps check-deps install clean unit
+.PHONY: all test asan deps check-deps install clean unit demo
 all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -121,6 +122,11 @@ asan: check-deps
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
 	@CRM_SANITIZE=1 sh tests/run.sh build-asan
+
+# demo: needs root; installs what is missing, then runs until Ctrl-C
+demo: check-deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bash build-aux/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/crmilter

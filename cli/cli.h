@@ -37,6 +37,7 @@ int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_contacts(struct cli *cli, int argc, char **argv);
 int cmd_accounts(struct cli *cli, int argc, char **argv);
 int cmd_parse(struct cli *cli, int argc, char **argv);
+int cmd_spool(struct cli *cli, int argc, char **argv);
 
 /* progress - a one-line progress display on a terminal, silent elsewhere */
 struct progress;

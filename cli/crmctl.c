@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "contacts", cmd_contacts, "contacts [--json]      every contact with its account and counts" },
 	{ "accounts", cmd_accounts, "accounts [--json]      every account with its contacts and threads" },
 	{ "parse",    cmd_parse,    "parse [--json] PATH... what the parser makes of messages (stores nothing)" },
+	{ "spool",    cmd_spool,    "spool status [--json] | spool retry [NAME...]  crmilter's spool" },
 };
 
 /* usage - print the synopsis to F */

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# demo.sh - `make demo`: crmilter behind a private Postfix, with a sample conversation
+#
+# On a Debian 12 machine (as root): installs what is missing
+# (build-aux/deps.sh), builds, starts a private Postfix on loopback (its own
+# configuration, queue and ports; the system Postfix is not touched) relaying
+# to smtp-sink, and crmilter on a unix socket with the embedded SQLite store.
+# Then it sends a sample conversation through Postfix -- the company
+# (example.com) writing with two client companies (acme.com, globex.com) and
+# a free-mail contact, plus a newsletter and a bounce that must create no
+# contacts -- prints what was logged and the crmctl commands to look
+# further, and waits; Ctrl-C stops everything cleanly.
+#
+# DEMO_DIR=DIR keeps the demo's files there (default: a fresh /tmp dir);
+# BUILD=DIR builds there (default build/);
+# DEMO_NO_WAIT=1 stops right after printing (also when stdin is no terminal).
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "demo: run as root (sudo make demo): it installs packages and starts a private Postfix" >&2
+	exit 1
+fi
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "packages"
+sh build-aux/deps.sh --missing || exit 1
+say "build"
+BUILD_DIR=${BUILD:-build}
+make -s BUILD="$BUILD_DIR" all || exit 1
+export CRM_BUILD=$TOP/$BUILD_DIR
+[ -x "$CRM_BUILD/crmilter" ] || { echo "demo: $BUILD_DIR/crmilter was not built" >&2; exit 1; }
+
+. "$TOP/tests/milter/postfix.sh"
+D=${DEMO_DIR:-$(mktemp -d /tmp/crmilter-demo.XXXXXX)}
+mkdir -p "$D"
+chmod 711 "$D"
+PF=$D/postfix
+stop_all() {
+	trap - INT TERM EXIT
+	say "stopping"
+	pf_stop "$PF"
+	crm_stop TERM
+	sink_stop
+	echo "stopped; the demo's files stay in $D (store: $D/store/crm.db)"
+	exit 0
+}
+trap stop_all INT TERM EXIT
+
+crm_user
+mkdir -p "$D/run" "$D/store"
+chgrp postfix "$D/run"
+chmod 750 "$D/run"
+chown "$CRM_USER" "$D/store"
+SMTP=$(free_port); SUB=$(free_port); SINK=$(free_port)
+cat > "$D/crmilter.conf" <<EOF
+# the demo's crmilter.conf (see contrib/crmilter.conf.example)
+Domains example.com
+Database $D/store/crm.db
+FreemailDomains $TOP/contrib/freemail-domains.txt
+SpoolDirectory $D/spool
+Socket unix:$D/run/crmilter.sock
+PidFile $D/run/crmilter.pid
+# only the submission service (ORIGINATING) counts as ours: the demo's
+# "outside world" also connects from 127.0.0.1
+InternalHosts 192.0.2.0/24
+EOF
+say "start: smtp-sink :$SINK, crmilter, Postfix smtpd :$SMTP and submission :$SUB (loopback)"
+pf_setup "$PF" "$SMTP" "$SUB" "$SINK" "unix:$D/run/crmilter.sock"
+sink_start "$D/sink" "$SINK"
+crm_start "$D/crmilter.conf" "$D/crmilter.log" || { cat "$D/crmilter.log"; exit 1; }
+pf_start "$PF" || { cat "$PF/log/start.out"; exit 1; }
+
+# mail PORT FROM TO MESSAGE-ID SUBJECT BODY [HEADER...] - one message through Postfix
+mail() {
+	local port=$1 from=$2 to=$3 id=$4 subject=$5 body=$6; shift 6
+	local h=()
+	for x in "$@"; do h+=(--header "$x"); done
+	swaks -n -S --server "127.0.0.1:$port" --from "$from" --to "$to" \
+		--header "Message-Id: <$id>" --header "Subject: $subject" "${h[@]}" \
+		--body "$body" || echo "demo: swaks failed for $id" >&2
+}
+say "a sample conversation"
+mail "$SUB" alice@example.com dave@acme.com q1@example.com "Quote for 500 widgets" \
+	"Hi Dave, as promised: 500 widgets at 4.20 EUR each. Alice" "From: Alice Adams <alice@example.com>"
+mail "$SMTP" dave@acme.com alice@example.com r1@acme.com "Re: Quote for 500 widgets" \
+	"Thanks Alice, can you do 4.00 for 1000? Dave" "From: Dave Doe <dave@acme.com>" \
+	"In-Reply-To: <q1@example.com>" "References: <q1@example.com>" "Cc: erin@acme.com"
+mail "$SUB" alice@example.com dave@acme.com,erin@acme.com q2@example.com "Re: Quote for 500 widgets" \
+	"Deal at 4.00 for 1000. Alice" "From: Alice Adams <alice@example.com>" \
+	"In-Reply-To: <r1@acme.com>" "References: <q1@example.com> <r1@acme.com>"
+mail "$SUB" bob@example.com frank@globex.com g1@example.com "Onboarding call" \
+	"Frank, does Thursday 10:00 work? Bob" "From: Bob Brown <bob@example.com>"
+mail "$SMTP" frank@globex.com bob@example.com g2@globex.com "Re: Onboarding call" \
+	"Thursday works. Frank" "From: Frank Foster <frank@globex.com>" "In-Reply-To: <g1@example.com>"
+mail "$SUB" alice@example.com carol.consultant@gmail.com,bob@example.com f1@example.com "Workshop dates" \
+	"Carol, here are the workshop dates (Bob in Bcc). Alice" "From: Alice Adams <alice@example.com>" \
+	"To: carol.consultant@gmail.com"
+mail "$SMTP" carol.consultant@gmail.com alice@example.com f2@gmail.com "Re: Workshop dates" \
+	"Great, see you then! Carol" "From: Carol <carol.consultant@gmail.com>" "In-Reply-To: <f1@example.com>"
+mail "$SUB" alice@example.com bob@example.com i1@example.com "Lunch?" "12:30?" \
+	"From: Alice Adams <alice@example.com>"
+mail "$SMTP" news@mailer.shopco.com alice@example.com n1@mailer.shopco.com "Spring sale: 20% off" \
+	"Our spring sale starts today." "From: ShopCo <news@mailer.shopco.com>" \
+	"List-Unsubscribe: <mailto:unsub@mailer.shopco.com>" "Precedence: bulk"
+mail "$SMTP" "<>" alice@example.com b1@mx.acme.com "Undelivered Mail Returned to Sender" \
+	"This is the mail system at host mx.acme.com. <nobody@acme.com>: user unknown" \
+	"From: MAILER-DAEMON@mx.acme.com (Mail Delivery System)" "Auto-Submitted: auto-replied"
+
+pf_wait_empty "$PF" 30
+i=0; while [ -n "$(ls -A "$D/spool/new" 2> /dev/null)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+
+C="$CRM_BUILD/crmctl -c $D/crmilter.conf"
+say "what crmilter logged (one line per message)"
+grep -E 'message-id=' "$D/crmilter.log"
+say "$C stats"
+$C stats
+say "$C threads"
+$C threads
+say "$C contacts     (no newsletter sender, no MAILER-DAEMON)"
+$C contacts
+say "$C accounts     (gmail.com is free mail: no account)"
+$C accounts
+say "$C spool status"
+$C spool status 2> /dev/null || echo "(crmctl spool needs the Makefile line that links milter/spool.o)"
+cat <<EOF
+
+Look further:
+  $C show thread 1
+  $C show contact dave@acme.com --json
+  $C threads --account acme.com
+  tail -f $D/crmilter.log                 # crmilter's log (one line per message)
+  tail -f $PF/log/maillog                 # the private Postfix's log
+  swaks --server 127.0.0.1:$SUB --from alice@example.com --to dave@acme.com   # send more (outbound)
+  swaks --server 127.0.0.1:$SMTP --from dave@acme.com --to alice@example.com  # send more (inbound)
+EOF
+if [ -n "${DEMO_NO_WAIT:-}" ] || [ ! -t 0 ]; then
+	stop_all
+fi
+say "running; press Ctrl-C to stop everything"
+while :; do sleep 3600; done

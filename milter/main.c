@@ -1,0 +1,407 @@
+/*
+ * main.c - crmilter: options, daemon life, privileges and signals
+ *
+ * crmilter [-c FILE] [-f] [-p SOCKET] [-u USER] [-P PIDFILE] [-v] [-V] [--help]
+ *
+ * Start-up opens everything that may need privilege first: the
+ * configuration, the spool (created and given to the service user), the
+ * milter socket and the store (opened as the service user, so the files it
+ * creates belong to it); then it drops to UserID for good and refuses to
+ * go on as root.  Then the ingest worker starts and libmilter's loop runs in
+ * its own thread, while the main thread waits for signals:
+ *
+ *   SIGHUP   reload crmilter.conf; a bad file keeps the configuration in use
+ *            and logs FILE:LINE: error; connections keep the one they began
+ *            with, none is dropped
+ *   SIGTERM, SIGINT   stop accepting connections, let the worker finish its
+ *            batch, exit
+ *
+ * libmilter's own signal thread also waits for SIGHUP and SIGTERM; the
+ * kernel hands a process signal to the main thread first when it is
+ * waiting for it, which it nearly always is (it only hands the work on).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "milter_int.h"
+#include "../storage/store.h"
+
+struct daemon {
+	const char *conf_path;          /* -c, made absolute; NULL: the default */
+	struct milter_overrides ov;
+	int foreground;
+	int verbose;
+	int use_syslog;
+	int as_root;                    /* started as root: drops to uid/gid */
+	uid_t uid;
+	gid_t gid;
+	char *unix_path;                /* the socket's path for a unix socket */
+	pthread_t main_tid, milter_tid;
+	int milter_rc;
+};
+
+static struct daemon d;
+
+/* usage - print the synopsis to F */
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: crmilter [-c FILE] [-f] [-p SOCKET] [-u USER] [-P PIDFILE] [-v] [-V]\n"
+		   "\n"
+		   "  -c FILE     configuration file (default " CONF_DEFAULT_PATH ")\n"
+		   "  -f          stay in the foreground and log to stderr\n"
+		   "  -p SOCKET   milter socket: unix:/path, local:/path, inet:PORT@HOST,\n"
+		   "              inet6:PORT@HOST (overrides Socket)\n"
+		   "  -u USER     user to run as after start-up (overrides UserID)\n"
+		   "  -P PIDFILE  write the process id here (overrides PidFile)\n"
+		   "  -v          verbose: log each spooled message too\n"
+		   "  -V          print the version and exit\n"
+		   "  -h, --help  this help\n"
+		   "\n"
+		   "Signals: SIGHUP reloads the configuration, SIGTERM stops.\n");
+}
+
+/* unix_socket_path - the file of a unix:/local: socket spec, or NULL */
+static const char *unix_socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	if (spec[0] == '/')
+		return spec;
+	return NULL;
+}
+
+/* resolve_user - decide who we run as; fatal when that would be root */
+static void resolve_user(const struct conf *c)
+{
+	d.as_root = geteuid() == 0 || getuid() == 0;
+	if (!d.as_root) {
+		struct passwd *me = getpwuid(getuid());
+		if (c->user && me && strcmp(c->user, me->pw_name) != 0)
+			msg_warn("not started as root: running as %s, UserID %s not used",
+				 me->pw_name, c->user);
+		d.uid = getuid();
+		d.gid = getgid();
+		return;
+	}
+	if (!c->user || !*c->user)
+		msg_fatal("started as root without UserID: crmilter refuses to run as root");
+	struct passwd *pw = getpwnam(c->user);
+	if (!pw)
+		msg_fatal("UserID %s: no such user", c->user);
+	if (pw->pw_uid == 0)
+		msg_fatal("UserID %s is root: crmilter refuses to run as root", c->user);
+	d.uid = pw->pw_uid;
+	d.gid = pw->pw_gid;
+}
+
+/* open_spool - open (create) the spool, lock it, give it to the service user */
+static struct spool *open_spool(const struct conf *c)
+{
+	char err[1024];
+	struct spool *sp;
+	if (!c->spool || !*c->spool)
+		msg_fatal("SpoolDirectory is empty");
+	if (spool_open(c->spool, 1, &sp, err, sizeof err) < 0)
+		msg_fatal("spool: %s", err);
+	if (spool_lock(sp, err, sizeof err) < 0)
+		msg_fatal("spool: %s", err);
+	if (d.as_root && spool_chown(sp, d.uid, d.gid) < 0)
+		msg_fatal("spool %s: cannot give it to uid %ld: %m", c->spool, (long)d.uid);
+	size_t n = spool_clean_tmp(sp);
+	if (n)
+		msg_info("spool %s: removed %zu unfinished file%s from tmp/ (never accepted)",
+			 c->spool, n, n == 1 ? "" : "s");
+	return sp;
+}
+
+/* open_socket - set up and open the milter socket; a unix socket is given
+ * to the service user with mode 0660 and the group of its directory */
+static void open_socket(const struct conf *c)
+{
+	if (!c->socket || !*c->socket)
+		msg_fatal("no milter socket: set Socket or use -p");
+	if (smfi_setconn((char *)c->socket) != MI_SUCCESS)
+		msg_fatal("socket %s: not a milter socket specification", c->socket);
+	if (milter_register() < 0)
+		msg_fatal("smfi_register failed");
+	const char *path = unix_socket_path(c->socket);
+	if (smfi_opensocket(true) != MI_SUCCESS)
+		msg_fatal("socket %s: cannot open it (is the directory there and writable, "
+			  "the port free?)", c->socket);
+	if (!path)
+		return;
+	d.unix_path = xstrdup(path);
+	if (d.as_root) {
+		char *copy = xstrdup(path);
+		struct stat st;
+		gid_t group = stat(dirname(copy), &st) == 0 ? st.st_gid : d.gid;
+		free(copy);
+		if (chown(path, d.uid, group) < 0)
+			msg_warn("socket %s: chown: %m", path);
+	}
+	if (chmod(path, 0660) < 0)
+		msg_warn("socket %s: chmod: %m", path);
+}
+
+/* daemonize - go to the background, detached from the terminal */
+static void daemonize(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		msg_fatal("fork: %m");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		msg_fatal("setsid: %m");
+	if (chdir("/") < 0)
+		msg_fatal("chdir /: %m");
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+/* write_pidfile - write our pid; a failure is only a warning */
+static void write_pidfile(const struct conf *c)
+{
+	if (!c->pidfile || !*c->pidfile)
+		return;
+	FILE *f = fopen(c->pidfile, "w");
+	if (!f) {
+		msg_warn("pid file %s: %m", c->pidfile);
+		return;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) != 0)
+		msg_warn("pid file %s: %m", c->pidfile);
+	if (d.as_root && chown(c->pidfile, d.uid, d.gid) < 0)
+		msg_warn("pid file %s: chown: %m", c->pidfile);
+}
+
+/* open_store - open the store as the service user; a failure only delays ingestion */
+static void open_store(const struct conf *c)
+{
+	char err[1024];
+	int rc;
+	if (d.as_root) {
+		if (setegid(d.gid) < 0 || seteuid(d.uid) < 0)
+			msg_fatal("cannot switch to uid %ld: %m", (long)d.uid);
+		rc = milter_worker_open(err, sizeof err);
+		if (seteuid(0) < 0 || setegid(0) < 0)
+			msg_fatal("cannot switch back to root: %m");
+	} else {
+		rc = milter_worker_open(err, sizeof err);
+	}
+	if (rc != STORE_OK)
+		msg_warn("store %s: %s: mail is spooled and ingested once the store opens",
+			 store_strerror(rc), err);
+	(void)c;
+}
+
+/* drop_privileges - become the service user for good; fatal if still root */
+static void drop_privileges(const struct conf *c)
+{
+	if (d.as_root) {
+		if (initgroups(c->user, d.gid) < 0 && setgroups(1, &d.gid) < 0)
+			msg_fatal("setgroups: %m");
+		if (setgid(d.gid) < 0)
+			msg_fatal("setgid(%ld): %m", (long)d.gid);
+		if (setuid(d.uid) < 0)
+			msg_fatal("setuid(%ld): %m", (long)d.uid);
+	}
+	if (getuid() == 0 || geteuid() == 0 || (d.as_root && setuid(0) == 0))
+		msg_fatal("still root after dropping privileges: crmilter refuses to run as root");
+}
+
+/* milter_thread - run libmilter's loop; tell the main thread when it ends */
+static void *milter_thread(void *arg)
+{
+	(void)arg;
+	d.milter_rc = smfi_main();
+	pthread_kill(d.main_tid, SIGUSR2);
+	return NULL;
+}
+
+/* stopper_thread - smfi_stop() waits for libmilter's listener to leave its
+ * poll (up to 5 s); run it aside so shutdown does not wait for that */
+static void *stopper_thread(void *arg)
+{
+	(void)arg;
+	smfi_stop();
+	return NULL;
+}
+
+/* differ - do two optional strings differ? */
+static int differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+/* reload - SIGHUP: load the configuration again; keep the old one on error */
+static void reload(void)
+{
+	char err[1024];
+	struct milter_cfg *n = milter_cfg_load(d.conf_path, &d.ov, err, sizeof err);
+	if (!n) {
+		msg_warn("%s; keeping the configuration in use", err);
+		return;
+	}
+	struct milter_cfg *cur = milter_cfg_get();
+	if (differ(cur->conf.socket, n->conf.socket))
+		msg_warn("Socket changed: takes effect on restart");
+	if (differ(cur->conf.spool, n->conf.spool))
+		msg_warn("SpoolDirectory changed: takes effect on restart");
+	if (differ(cur->conf.user, n->conf.user))
+		msg_warn("UserID changed: takes effect on restart");
+	if (d.use_syslog && cur->conf.syslog_facility != n->conf.syslog_facility)
+		log_open("crmilter", 1, n->conf.syslog_facility);
+	milter_cfg_put(cur);
+	milter_cfg_install(n);
+	msg_info("configuration reloaded from %s", d.conf_path ? d.conf_path : CONF_DEFAULT_PATH);
+	milter_worker_wake();
+}
+
+/* absolute - PATH made absolute against the working directory (we chdir to /) */
+static const char *absolute(const char *path)
+{
+	char buf[PATH_MAX];
+	if (!path || path[0] == '/')
+		return path;
+	if (!getcwd(buf, sizeof buf))
+		return path;
+	size_t n = strlen(buf) + strlen(path) + 2;
+	char *abs = xmalloc(n);
+	snprintf(abs, n, "%s/%s", buf, path);
+	return abs;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[1024];
+	int c;
+
+	log_open("crmilter", 0, 0);
+	while ((c = getopt_long(argc, argv, "c:fp:u:P:vVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': d.conf_path = optarg; break;
+		case 'f': d.foreground = 1; break;
+		case 'p': d.ov.socket = optarg; break;
+		case 'u': d.ov.user = optarg; break;
+		case 'P': d.ov.pidfile = optarg; break;
+		case 'v': d.verbose = 1; break;
+		case 'V': printf("crmilter %s\n", CRM_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	d.conf_path = absolute(d.conf_path);
+	log_set_verbose(d.verbose);
+	struct milter_cfg *cfg = milter_cfg_load(d.conf_path, &d.ov, err, sizeof err);
+	if (!cfg) {
+		fprintf(stderr, "crmilter: %s\n", err);
+		return 2;
+	}
+	milter_cfg_install(cfg);
+	const struct conf *conf = &cfg->conf;	/* ours until exit: the start-up configuration */
+	cfg = milter_cfg_get();
+
+	resolve_user(conf);
+	struct spool *sp = open_spool(conf);
+	open_socket(conf);
+	if (!d.foreground)
+		daemonize();
+	d.use_syslog = !d.foreground;
+	log_open("crmilter", d.use_syslog, conf->syslog_facility);
+	write_pidfile(conf);
+	open_store(conf);
+	drop_privileges(conf);
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d.main_tid = pthread_self();
+
+	milter_set_spool(sp);
+	if (milter_worker_start(sp) < 0)
+		msg_fatal("cannot start the ingest worker: %m");
+	if (pthread_create(&d.milter_tid, NULL, milter_thread, NULL) != 0)
+		msg_fatal("cannot start the milter thread");
+	msg_info("crmilter %s started: socket %s, spool %s, store %s, user %ld", CRM_VERSION,
+		 conf->socket, conf->spool, conf->database, (long)getuid());
+
+	int stopped_by_us = 0;
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload();
+			continue;
+		}
+		if (sig == SIGTERM || sig == SIGINT) {
+			msg_info("stopping on signal %d: no new connections, finishing the batch", sig);
+			pthread_t stopper;
+			if (pthread_create(&stopper, NULL, stopper_thread, NULL) == 0)
+				pthread_detach(stopper);
+			stopped_by_us = 1;
+		}
+		break;
+	}
+	if (stopped_by_us) {
+		/* libmilter's loop only notices the stop at its next poll timeout:
+		 * rather than wait for it, wait (at most 5 s) for the messages in
+		 * progress to reach EOM; whatever is cut off here was never
+		 * accepted and the MTA's default action passes it */
+		for (int i = 0; i < 100 && milter_active_messages() > 0; i++)
+			usleep(50 * 1000);
+		if (milter_active_messages() > 0)
+			msg_warn("%d message%s still in progress at exit: passed unlogged",
+				 milter_active_messages(), milter_active_messages() == 1 ? "" : "s");
+	} else {
+		pthread_join(d.milter_tid, NULL);
+		msg_info("the milter loop ended (status %d)", d.milter_rc);
+	}
+	milter_worker_stop();
+	if (conf->pidfile && *conf->pidfile)
+		unlink(conf->pidfile);
+	/* the spool stays open, and locked, until the process is gone: a new
+	 * crmilter cannot start on it while libmilter here is still winding down */
+	msg_info("stopped");
+	milter_cfg_put(cfg);
+	return d.milter_rc == MI_SUCCESS ? 0 : 1;
+}

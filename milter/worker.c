@@ -1,0 +1,477 @@
+/*
+ * worker.c - the ingest worker: drains the spool into the store in batches
+ *
+ * One thread.  It wakes when a callback spools a message (or every few
+ * seconds, to pick up `crmctl spool retry`), lists new/ in arrival order
+ * and feeds up to a batch of files through the same pipeline as crmctl
+ * import (ingest.h), then commits the batch in one transaction.  Each file
+ * is deleted only after its batch is committed; a crash between the two
+ * only makes the next run store it again, which the store recognises.
+ *
+ * When the store is locked, full, read-only, missing or damaged, the
+ * pipeline is closed, the files stay in new/ and the worker retries with a
+ * doubling backoff (1 s to 60 s); mail keeps flowing into the spool.  A
+ * file that is not a spool file, or a message the pipeline cannot parse
+ * or store, moves to failed/ with its reason.  A batch the store refuses
+ * as bad data is retried one message at a time to find the culprit.
+ *
+ * One log line per message: queue id, Message-ID, direction, logged or
+ * skipped and why, thread.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "milter_int.h"
+#include "../ingest/ingest.h"
+
+#define WORKER_POLL_S      5        /* look at new/ at least this often */
+#define WORKER_BACKOFF_MAX 60
+#define WORKER_BATCH_BYTES (16u * 1024 * 1024)
+#define WORKER_RECOUNT_S   60       /* recount the spool's bytes from disk */
+#define WORKER_GATHER_MS   300      /* after a wake-up, let a batch gather */
+#define WORKER_NICE        10       /* the MTA's callbacks come first */
+
+enum item_state { ITEM_PENDING, ITEM_STORED, ITEM_FAILED };
+
+/* one file of the batch; the envelope is a private copy that outlives the raw bytes */
+struct item {
+	char *name;
+	char *queue_id, *message_id, *mail_from, *client_addr, *client_name;
+	char *auth_authen, *daemon_name;
+	char **rcpts;
+	size_t n_rcpts;
+	struct store_envelope env;
+	int truncated, headers_only;
+	enum item_state state;
+	char *error;
+	const char *direction;
+	int64_t thread_id;
+	int duplicate;
+};
+
+struct batch {
+	struct item *items;
+	size_t n, cap;
+	size_t hint;                  /* where the next report probably lands */
+};
+
+static pthread_t worker_tid;
+static int worker_running;
+static pthread_mutex_t w_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t w_cond = PTHREAD_COND_INITIALIZER;
+static int w_wake, w_stop;
+static struct spool *w_spool;
+static struct ingest *w_ingest;
+static unsigned w_generation;
+static char w_last_err[1024];     /* the last store error logged, to log each once */
+
+/* item_clear - free what one item holds */
+static void item_clear(struct item *it)
+{
+	free(it->name);
+	free(it->queue_id);
+	free(it->message_id);
+	free(it->mail_from);
+	free(it->client_addr);
+	free(it->client_name);
+	free(it->auth_authen);
+	free(it->daemon_name);
+	for (size_t i = 0; i < it->n_rcpts; i++)
+		free(it->rcpts[i]);
+	free(it->rcpts);
+	free(it->error);
+	memset(it, 0, sizeof *it);
+}
+
+/* batch_clear - free every item, keep the array */
+static void batch_clear(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		item_clear(&b->items[i]);
+	b->n = 0;
+	b->hint = 0;
+}
+
+/* dup_or_null - strdup that keeps NULL */
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* item_fill - copy the envelope of a spooled message into the item */
+static void item_fill(struct item *it, const char *name, const struct spool_msg *m)
+{
+	const struct spool_env *e = &m->env;
+	it->name = xstrdup(name);
+	it->queue_id = dup_or_null(e->queue_id);
+	if (e->message_id && e->message_id[0] == '<')	/* logged as <id> */
+		it->message_id = xstrndup(e->message_id + 1, strcspn(e->message_id + 1, ">"));
+	else
+		it->message_id = dup_or_null(e->message_id);
+	it->mail_from = dup_or_null(e->mail_from);
+	it->client_addr = dup_or_null(e->client_addr);
+	it->client_name = dup_or_null(e->client_name);
+	it->auth_authen = dup_or_null(e->auth_authen);
+	it->daemon_name = dup_or_null(e->daemon_name);
+	it->rcpts = xcalloc(e->n_rcpts ? e->n_rcpts : 1, sizeof *it->rcpts);
+	for (size_t i = 0; i < e->n_rcpts; i++)
+		it->rcpts[i] = xstrdup(e->rcpts[i]);
+	it->n_rcpts = e->n_rcpts;
+	it->truncated = e->truncated;
+	it->headers_only = e->headers_only;
+	it->env = (struct store_envelope){
+		.mail_from = it->mail_from,
+		.rcpts = (const char *const *)it->rcpts,
+		.n_rcpts = it->n_rcpts,
+		.queue_id = it->queue_id,
+		.client_addr = it->client_addr,
+		.client_name = it->client_name,
+		.auth_authen = it->auth_authen,
+		.daemon_name = it->daemon_name,
+		.arrival = e->arrival,
+	};
+}
+
+/* find_item - the batch item whose spool name is ORIGIN, or NULL */
+static struct item *find_item(struct batch *b, const char *origin)
+{
+	if (!origin)
+		return NULL;
+	for (size_t k = 0; k < b->n; k++) {
+		size_t i = (b->hint + k) % b->n;
+		if (strcmp(b->items[i].name, origin) == 0) {
+			b->hint = i + 1;
+			return &b->items[i];
+		}
+	}
+	return NULL;
+}
+
+/* on_outcome - the pipeline reports one message: remember what became of it */
+static void on_outcome(const struct ingest_outcome *o, void *arg)
+{
+	struct item *it = find_item(arg, o->origin);
+	if (!it)
+		return;
+	if (o->error) {
+		it->state = ITEM_FAILED;
+		free(it->error);
+		it->error = xstrdup(o->error);
+		return;
+	}
+	it->state = ITEM_STORED;
+	it->direction = milter_direction_name((int)o->direction);
+	it->thread_id = o->thread_id;
+	it->duplicate = o->duplicate;
+	if (o->message_id) {	/* the parser's normalised id, the same for every copy */
+		free(it->message_id);
+		it->message_id = xstrdup(o->message_id);
+	}
+}
+
+static struct batch w_batch;
+
+/* stop_requested - has milter_worker_stop() been called? */
+static int stop_requested(void)
+{
+	pthread_mutex_lock(&w_lock);
+	int s = w_stop;
+	pthread_mutex_unlock(&w_lock);
+	return s;
+}
+
+/* nap - wait up to SECONDS for a wake-up or stop; returns 1 when stopping */
+static int nap(int seconds)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += seconds;
+	pthread_mutex_lock(&w_lock);
+	while (!w_wake && !w_stop)
+		if (pthread_cond_timedwait(&w_cond, &w_lock, &ts) == ETIMEDOUT)
+			break;
+	w_wake = 0;
+	int s = w_stop;
+	pthread_mutex_unlock(&w_lock);
+	return s;
+}
+
+/* gather - a short pause so that one transaction takes many messages; 1 when stopping */
+static int gather(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += WORKER_GATHER_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w_lock);
+	while (!w_stop)
+		if (pthread_cond_timedwait(&w_cond, &w_lock, &ts) == ETIMEDOUT)
+			break;
+	w_wake = 0;
+	int s = w_stop;
+	pthread_mutex_unlock(&w_lock);
+	return s;
+}
+
+/* log_item - the one line per message */
+static void log_item(const struct item *it)
+{
+	const char *q = it->queue_id && *it->queue_id ? it->queue_id : "NOQUEUE";
+	const char *mid = it->message_id ? it->message_id : "";
+	const char *lt = it->message_id ? "<" : "", *gt = it->message_id ? ">" : "";
+	const char *cut = it->headers_only ? " (headers only: spool was full)" :
+			  it->truncated ? " (truncated)" : "";
+	if (it->state == ITEM_FAILED) {
+		msg_warn("%s: message-id=%s%s%s failed: %s; moved to failed/%s", q, lt, mid, gt,
+			 it->error ? it->error : "unknown error", it->name);
+	} else if (it->duplicate) {
+		msg_info("%s: message-id=%s%s%s direction=%s skipped: already stored, envelope added; "
+			 "thread=%" PRId64, q, lt, mid, gt, it->direction, it->thread_id);
+	} else {
+		msg_info("%s: message-id=%s%s%s direction=%s logged%s; thread=%" PRId64, q, lt, mid,
+			 gt, it->direction, cut, it->thread_id);
+	}
+}
+
+/* open_pipeline - (re)open the pipeline with the current configuration; 0 or a store_err */
+static int open_pipeline(char *err, size_t errlen)
+{
+	struct milter_cfg *cfg = milter_cfg_get();
+	int rc = ingest_open(&cfg->conf, on_outcome, &w_batch, &w_ingest, err, errlen);
+	w_generation = cfg->generation;
+	milter_cfg_put(cfg);
+	if (rc != STORE_OK) {
+		w_ingest = NULL;
+		snprintf(w_last_err, sizeof w_last_err, "%s", err);
+	}
+	return rc;
+}
+
+/* close_pipeline - drop the pipeline (and anything queued in it) */
+static void close_pipeline(void)
+{
+	ingest_close(w_ingest);
+	w_ingest = NULL;
+}
+
+/*
+ * run_batch - ingest files [*pos, ...) of the listing, at most max of them
+ * Advances *pos past the files handled.  Returns STORE_OK, or the store
+ * error class that stopped the batch (files stay in new/).
+ */
+static int run_batch(const struct spool_list *l, size_t *pos, size_t max)
+{
+	char err[1024];
+	size_t bytes = 0, start = *pos, i;
+	int rc = STORE_OK;
+
+	batch_clear(&w_batch);
+	if (w_batch.cap < max) {
+		w_batch.items = xrealloc(w_batch.items, max * sizeof *w_batch.items);
+		memset(w_batch.items, 0, max * sizeof *w_batch.items);
+		w_batch.cap = max;
+	}
+	for (i = start; i < l->n && w_batch.n < max; i++) {
+		if (w_batch.n > 0 && bytes + l->sizes[i] > WORKER_BATCH_BYTES)
+			break;
+		struct spool_msg m;
+		if (spool_read(w_spool, SPOOL_NEW, l->names[i], &m, err, sizeof err) < 0) {
+			if (errno == EINVAL) {
+				msg_warn("NOQUEUE: %s; moved to failed/%s", err, l->names[i]);
+				if (spool_fail(w_spool, l->names[i], err) < 0)
+					msg_warn("%s: cannot move to failed/: %m", l->names[i]);
+			} else if (errno != ENOENT) {
+				msg_warn("%s", err);
+			}
+			continue;
+		}
+		struct item *it = &w_batch.items[w_batch.n++];
+		item_fill(it, l->names[i], &m);
+		struct ingest_msg im = {
+			.raw = m.raw,
+			.len = m.raw_len,
+			.origin = it->name,
+			.fallback_date = m.env.arrival,
+			.source = STORE_SRC_MILTER,
+			.env = &it->env,
+			.originated = m.env.originated,
+			.truncated = m.env.truncated || m.env.headers_only,
+		};
+		bytes += m.raw_len;
+		rc = ingest_add(w_ingest, &im, err, sizeof err);
+		spool_msg_free(&m);
+		if (rc != STORE_OK)
+			break;
+	}
+	*pos = i;
+	if (rc == STORE_OK)
+		rc = ingest_flush(w_ingest, err, sizeof err);
+	if (rc != STORE_OK) {
+		msg_warn("store %s: %s: %zu spooled message%s wait in the spool", store_strerror(rc),
+			 err, w_batch.n, w_batch.n == 1 ? "" : "s");
+		if (rc == STORE_EINVAL && w_batch.n == 1) {
+			/* this one message is what the store refuses */
+			struct item *it = &w_batch.items[0];
+			it->state = ITEM_FAILED;
+			it->error = xstrdup(err);
+		} else {
+			*pos = start;
+			close_pipeline();
+			batch_clear(&w_batch);
+			return rc;
+		}
+	}
+	for (size_t k = 0; k < w_batch.n; k++) {
+		struct item *it = &w_batch.items[k];
+		if (it->state == ITEM_PENDING) {
+			it->state = ITEM_FAILED;
+			it->error = xstrdup("the pipeline did not report this message");
+		}
+		log_item(it);
+		if (it->state == ITEM_STORED ? spool_done(w_spool, it->name) < 0 :
+		    spool_fail(w_spool, it->name, it->error) < 0)
+			msg_warn("%s: cannot remove from new/: %m", it->name);
+	}
+	if (rc == STORE_EINVAL)
+		close_pipeline();	/* reopen clean after a refused message */
+	batch_clear(&w_batch);
+	return STORE_OK;
+}
+
+/* worker_main - the thread: wait, list, ingest, back off */
+static void *worker_main(void *arg)
+{
+	char err[1024];
+	int backoff = 0, single = 0;
+	time_t last_recount = time(NULL);
+	(void)arg;
+	/* Linux: nice applies to this thread only */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) < 0)
+		msg_debug("worker: setpriority: %m");
+
+	for (;;) {
+		if (nap(backoff ? backoff : WORKER_POLL_S) || (!backoff && gather()))
+			break;
+		if (w_ingest && w_generation != milter_cfg_generation()) {
+			msg_info("configuration changed: reopening the store");
+			close_pipeline();
+		}
+		if (!w_ingest) {
+			char before[sizeof w_last_err];
+			snprintf(before, sizeof before, "%s", w_last_err);
+			int rc = open_pipeline(err, sizeof err);
+			if (rc != STORE_OK) {
+				if (strcmp(err, before) != 0)
+					msg_warn("store %s: %s: messages wait in the spool; retrying",
+						 store_strerror(rc), err);
+				backoff = backoff ? (backoff * 2 > WORKER_BACKOFF_MAX ? WORKER_BACKOFF_MAX :
+						     backoff * 2) : 1;
+				continue;
+			}
+			if (w_last_err[0])
+				msg_info("store open again: ingesting the spool");
+			w_last_err[0] = '\0';
+		}
+		struct spool_list l;
+		if (spool_list(w_spool, SPOOL_NEW, &l, err, sizeof err) < 0) {
+			msg_warn("%s", err);
+			backoff = WORKER_POLL_S;
+			continue;
+		}
+		size_t pos = 0;
+		int rc = STORE_OK;
+		while (pos < l.n && rc == STORE_OK) {
+			size_t before = pos;
+			rc = run_batch(&l, &pos, single ? 1 : INGEST_BATCH_MESSAGES);
+			if (rc == STORE_EINVAL) {
+				/* the store refused the batch: find the culprit one by one */
+				single = INGEST_BATCH_MESSAGES;
+				rc = open_pipeline(err, sizeof err);
+				continue;
+			}
+			if (single && pos > before)
+				single--;
+			if (stop_requested())
+				break;
+		}
+		spool_list_free(&l);
+		if (rc != STORE_OK) {
+			backoff = backoff ? (backoff * 2 > WORKER_BACKOFF_MAX ? WORKER_BACKOFF_MAX :
+					     backoff * 2) : 1;
+			continue;
+		}
+		backoff = 0;
+		if (time(NULL) - last_recount >= WORKER_RECOUNT_S) {
+			spool_recount(w_spool);
+			last_recount = time(NULL);
+		}
+		if (stop_requested())
+			break;
+		/* more may have arrived while we worked: look again at once */
+		pthread_mutex_lock(&w_lock);
+		if (l.n > 0)
+			w_wake = 1;
+		pthread_mutex_unlock(&w_lock);
+	}
+	close_pipeline();
+	batch_clear(&w_batch);
+	free(w_batch.items);
+	w_batch.items = NULL;
+	w_batch.cap = 0;
+	return NULL;
+}
+
+/* milter_worker_open - see milter_int.h */
+int milter_worker_open(char *err, size_t errlen)
+{
+	if (w_ingest)
+		return STORE_OK;
+	return open_pipeline(err, errlen);
+}
+
+/* milter_worker_start - see milter_int.h */
+int milter_worker_start(struct spool *sp)
+{
+	w_spool = sp;
+	w_stop = 0;
+	w_wake = 1;		/* drain what a previous run left */
+	int rc = pthread_create(&worker_tid, NULL, worker_main, NULL);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	worker_running = 1;
+	return 0;
+}
+
+/* milter_worker_wake - see milter_int.h */
+void milter_worker_wake(void)
+{
+	pthread_mutex_lock(&w_lock);
+	w_wake = 1;
+	pthread_cond_signal(&w_cond);
+	pthread_mutex_unlock(&w_lock);
+}
+
+/* milter_worker_stop - see milter_int.h */
+void milter_worker_stop(void)
+{
+	if (!worker_running)
+		return;
+	pthread_mutex_lock(&w_lock);
+	w_stop = 1;
+	pthread_cond_signal(&w_cond);
+	pthread_mutex_unlock(&w_lock);
+	pthread_join(worker_tid, NULL);
+	worker_running = 0;
+}
