@@ -161,7 +161,8 @@ static int walk(struct mail_source *src, const char *dir, int depth, int maildir
 		}
 		n++;
 	}
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n > 0)	/* qsort(NULL, 0) is undefined behaviour */
+		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = walk_entry(src, dir, names[i], depth, maildir_sub, err, errlen);
 out:

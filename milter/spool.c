@@ -502,7 +502,8 @@ int spool_list(struct spool *sp, enum spool_area area, struct spool_list *out, c
 			goto oom;
 		n++;
 	}
-	qsort(names, n, sizeof *names, name_cmp);
+	if (n > 0)	/* qsort(NULL, 0) is undefined behaviour */
+		qsort(names, n, sizeof *names, name_cmp);
 	out->names = names;
 	out->n = n;
 	out->sizes = calloc(n ? n : 1, sizeof *out->sizes);
