@@ -132,6 +132,9 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/crmilter
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 contrib/freemail-domains.txt $(DESTDIR)$(DATADIR)/
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 contrib/crmilter.conf.example $(DESTDIR)$(DATADIR)/
 
 clean:
