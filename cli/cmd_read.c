@@ -114,6 +114,29 @@ static struct store *open_read(struct cli *cli)
 	return cli_open_store(cli, 1);
 }
 
+/* a read: the store's answer for the parsed arguments, or NULL with err */
+typedef json_t *(*fetch_fn)(struct store *st, const struct read_args *a, char *err, size_t errlen);
+
+/*
+ * read_command - the shape of every list command: parse the options, open
+ * the store read-only, fetch, print as JSON or text.  Returns a CLI status.
+ */
+static int read_command(struct cli *cli, int argc, char **argv, const char *usage,
+			fetch_fn fetch, void (*text)(json_t *))
+{
+	struct read_args a = { 0 };
+	int r = read_opts(argc, argv, &a, usage);
+	if (r)
+		return r > 0 ? CLI_OK : CLI_USAGE;
+	struct store *st = open_read(cli);
+	if (!st)
+		return CLI_STORE;
+	char err[512];
+	int rc = finish(fetch(st, &a, err, sizeof err), a.json, text, err);
+	store_close(st);
+	return rc;
+}
+
 static void stats_text(json_t *v)
 {
 	const char *key;
@@ -122,20 +145,17 @@ static void stats_text(json_t *v)
 		printf("%-18s %lld\n", key, (long long)json_integer_value(val));
 }
 
+/* fetch_stats - what the store answers for crmctl stats */
+static json_t *fetch_stats(struct store *st, const struct read_args *a, char *err, size_t errlen)
+{
+	(void)a;
+	return store_stats(st, err, errlen);
+}
+
 /* cmd_stats - crmctl stats [--json] */
 int cmd_stats(struct cli *cli, int argc, char **argv)
 {
-	struct read_args a = { 0 };
-	int r = read_opts(argc, argv, &a, "crmctl stats [--json]");
-	if (r)
-		return r > 0 ? CLI_OK : CLI_USAGE;
-	struct store *st = open_read(cli);
-	if (!st)
-		return CLI_STORE;
-	char err[512];
-	int rc = finish(store_stats(st, err, sizeof err), a.json, stats_text, err);
-	store_close(st);
-	return rc;
+	return read_command(cli, argc, argv, "crmctl stats [--json]", fetch_stats, stats_text);
 }
 
 static void threads_text(json_t *v)
@@ -155,22 +175,17 @@ static void threads_text(json_t *v)
 	}
 }
 
+/* fetch_threads - what the store answers for crmctl threads */
+static json_t *fetch_threads(struct store *st, const struct read_args *a, char *err, size_t errlen)
+{
+	struct store_thread_filter f = { .account = a->account, .contact = a->contact, .limit = a->limit };
+	return store_threads(st, &f, err, errlen);
+}
+
 /* cmd_threads - crmctl threads [--account DOMAIN] [--contact ADDRESS] [--limit N] [--json] */
 int cmd_threads(struct cli *cli, int argc, char **argv)
 {
-	struct read_args a = { 0 };
-	int r = read_opts(argc, argv, &a,
-			  "crmctl threads [--account DOMAIN] [--contact ADDRESS] [--limit N] [--json]");
-	if (r)
-		return r > 0 ? CLI_OK : CLI_USAGE;
-	struct store *st = open_read(cli);
-	if (!st)
-		return CLI_STORE;
-	char err[512];
-	struct store_thread_filter f = { .account = a.account, .contact = a.contact, .limit = a.limit };
-	int rc = finish(store_threads(st, &f, err, sizeof err), a.json, threads_text, err);
-	store_close(st);
-	return rc;
+	return read_command(cli, argc, argv, "crmctl threads [--account DOMAIN] [--contact ADDRESS] [--limit N] [--json]", fetch_threads, threads_text);
 }
 
 static void message_text(json_t *m)
@@ -279,20 +294,17 @@ static void contacts_text(json_t *v)
 		       num(c, "received"), str(c, "name"));
 }
 
+/* fetch_contacts - what the store answers for crmctl contacts */
+static json_t *fetch_contacts(struct store *st, const struct read_args *a, char *err, size_t errlen)
+{
+	(void)a;
+	return store_contacts(st, err, errlen);
+}
+
 /* cmd_contacts - crmctl contacts [--json] */
 int cmd_contacts(struct cli *cli, int argc, char **argv)
 {
-	struct read_args a = { 0 };
-	int r = read_opts(argc, argv, &a, "crmctl contacts [--json]");
-	if (r)
-		return r > 0 ? CLI_OK : CLI_USAGE;
-	struct store *st = open_read(cli);
-	if (!st)
-		return CLI_STORE;
-	char err[512];
-	int rc = finish(store_contacts(st, err, sizeof err), a.json, contacts_text, err);
-	store_close(st);
-	return rc;
+	return read_command(cli, argc, argv, "crmctl contacts [--json]", fetch_contacts, contacts_text);
 }
 
 static void accounts_text(json_t *v)
@@ -306,18 +318,15 @@ static void accounts_text(json_t *v)
 		       day_time(str(c, "last_activity"), buf, sizeof buf));
 }
 
+/* fetch_accounts - what the store answers for crmctl accounts */
+static json_t *fetch_accounts(struct store *st, const struct read_args *a, char *err, size_t errlen)
+{
+	(void)a;
+	return store_accounts(st, err, errlen);
+}
+
 /* cmd_accounts - crmctl accounts [--json] */
 int cmd_accounts(struct cli *cli, int argc, char **argv)
 {
-	struct read_args a = { 0 };
-	int r = read_opts(argc, argv, &a, "crmctl accounts [--json]");
-	if (r)
-		return r > 0 ? CLI_OK : CLI_USAGE;
-	struct store *st = open_read(cli);
-	if (!st)
-		return CLI_STORE;
-	char err[512];
-	int rc = finish(store_accounts(st, err, sizeof err), a.json, accounts_text, err);
-	store_close(st);
-	return rc;
+	return read_command(cli, argc, argv, "crmctl accounts [--json]", fetch_accounts, accounts_text);
 }
