@@ -187,20 +187,29 @@ static int stop_requested(void)
 	return s;
 }
 
+/*
+ * wait_until - sleep until DEADLINE (CLOCK_REALTIME), a stop, or, when
+ * WAKEABLE, the news of a new message; returns 1 when stopping
+ */
+static int wait_until(const struct timespec *deadline, int wakeable)
+{
+	pthread_mutex_lock(&w_lock);
+	while (!w_stop && !(wakeable && w_wake))
+		if (pthread_cond_timedwait(&w_cond, &w_lock, deadline) == ETIMEDOUT)
+			break;
+	w_wake = 0;
+	int s = w_stop;
+	pthread_mutex_unlock(&w_lock);
+	return s;
+}
+
 /* nap - wait up to SECONDS for a wake-up or stop; returns 1 when stopping */
 static int nap(int seconds)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += seconds;
-	pthread_mutex_lock(&w_lock);
-	while (!w_wake && !w_stop)
-		if (pthread_cond_timedwait(&w_cond, &w_lock, &ts) == ETIMEDOUT)
-			break;
-	w_wake = 0;
-	int s = w_stop;
-	pthread_mutex_unlock(&w_lock);
-	return s;
+	return wait_until(&ts, 1);
 }
 
 /* gather - a short pause so that one transaction takes many messages; 1 when stopping */
@@ -213,14 +222,7 @@ static int gather(void)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	pthread_mutex_lock(&w_lock);
-	while (!w_stop)
-		if (pthread_cond_timedwait(&w_cond, &w_lock, &ts) == ETIMEDOUT)
-			break;
-	w_wake = 0;
-	int s = w_stop;
-	pthread_mutex_unlock(&w_lock);
-	return s;
+	return wait_until(&ts, 0);
 }
 
 /* log_item - the one line per message */
