@@ -33,6 +33,7 @@ LDLIBS := $(PKG_LIBS) -lm -pthread
 COMMON_SRC := $(wildcard common/*.c)
 MAIL_SRC   := $(wildcard mail/*.c)
 STORE_SRC  := $(wildcard storage/*.c)
+RULES_SRC  := $(wildcard rules/*.c)
 INGEST_SRC := $(wildcard ingest/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
 MILTER_SRC := $(filter-out milter/main.c,$(wildcard milter/*.c))
@@ -52,8 +53,9 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBCOMMON := $(BUILD)/libcommon.a
 LIBMAIL   := $(BUILD)/libmail.a
 LIBSTORE  := $(BUILD)/libstore.a
+LIBRULES  := $(BUILD)/librules.a
 LIBINGEST := $(BUILD)/libingest.a
-LIBS      := $(LIBINGEST) $(LIBSTORE) $(LIBMAIL) $(LIBCOMMON)
+LIBS      := $(LIBINGEST) $(LIBRULES) $(LIBSTORE) $(LIBMAIL) $(LIBCOMMON)
 LIBMILTER := $(BUILD)/libcrmilter.a
 
 PROGS      := $(BUILD)/crmctl $(if $(wildcard milter/main.c),$(BUILD)/crmilter)
@@ -70,6 +72,7 @@ $(BUILD)/obj/%.o: %.c
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBMAIL): $(call obj,$(MAIL_SRC))
 $(LIBSTORE): $(call obj,$(STORE_SRC))
+$(LIBRULES): $(call obj,$(RULES_SRC))
 $(LIBINGEST): $(call obj,$(INGEST_SRC))
 $(LIBMILTER): $(call obj,$(MILTER_SRC))
 $(LIBS) $(LIBMILTER):
@@ -94,10 +97,12 @@ unit_bins = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/$(1
 CONF_TESTS  := $(call unit_bins,test_conf)
 MAIL_TESTS  := $(call unit_bins,test_mail)
 MILTER_TESTS := $(call unit_bins,test_milter)
-OTHER_TESTS := $(filter-out $(CONF_TESTS) $(MAIL_TESTS) $(MILTER_TESTS),$(UNIT_TESTS))
+RULES_TESTS := $(call unit_bins,test_rules)
+OTHER_TESTS := $(filter-out $(CONF_TESTS) $(MAIL_TESTS) $(MILTER_TESTS) $(RULES_TESTS),$(UNIT_TESTS))
 
 $(CONF_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBCOMMON)
 $(MAIL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBMAIL) $(LIBCOMMON)
+$(RULES_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBRULES) $(LIBMAIL) $(LIBCOMMON)
 $(OTHER_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
 $(MILTER_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBMILTER) $(LIBS)
 $(UNIT_TESTS):
@@ -135,7 +140,7 @@ install: all
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 contrib/crmilter.conf.example $(DESTDIR)$(DATADIR)/
+	install -m 0644 contrib/crmilter.conf.example contrib/rules.example $(DESTDIR)$(DATADIR)/
 
 clean:
 	rm -rf build build-asan

@@ -38,6 +38,8 @@ int cmd_contacts(struct cli *cli, int argc, char **argv);
 int cmd_accounts(struct cli *cli, int argc, char **argv);
 int cmd_parse(struct cli *cli, int argc, char **argv);
 int cmd_spool(struct cli *cli, int argc, char **argv);
+int cmd_rules(struct cli *cli, int argc, char **argv);
+int cmd_deals(struct cli *cli, int argc, char **argv);
 
 /* progress - a one-line progress display on a terminal, silent elsewhere */
 struct progress;

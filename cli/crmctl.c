@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	{ "accounts", cmd_accounts, "accounts [--json]      every account with its contacts and threads" },
 	{ "parse",    cmd_parse,    "parse [--json] PATH... what the parser makes of messages (stores nothing)" },
 	{ "spool",    cmd_spool,    "spool status [--json] | spool retry [NAME...]  crmilter's spool" },
+	{ "rules",    cmd_rules,    "rules check [FILE] | explain MESSAGE... | apply [--since DATE] [--dry-run]" },
+	{ "deals",    cmd_deals,    "deals import FILE.csv | deals [--json]  deals for association" },
 };
 
 /* usage - print the synopsis to F */

@@ -1,15 +1,36 @@
 /*
  * ingest.c - parse, decide and store messages in batches
  *
- * Each queued message keeps a private copy of its raw bytes and its parsed
- * record until its batch is written.  A failed batch write leaves the queue
- * intact so the caller can retry after a backoff; nothing is lost.
+ * Each queued message keeps a private copy of its raw bytes, its parsed
+ * record and the rules' decisions (converted to the store's struct
+ * store_decision) until its batch is written.  A failed batch write leaves
+ * the queue intact so the caller can retry after a backoff; nothing is
+ * lost.
+ *
+ * The rules in use sit behind a mutex: a reload swaps the pointer, and a
+ * decision keeps a reference to the rules that made it.  The last rules
+ * loaded well in this process are remembered, so that reopening the
+ * pipeline with a bad file (crmilter after SIGHUP) keeps them.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ingest.h"
+
+/* the rules' decisions in the store's terms; everything points into dec */
+struct conv {
+	struct rules_decision dec;
+	struct store_decision sd;
+	struct store_person *people;
+	struct store_deal *deals;
+	struct store_rule *rules;
+	size_t n_rules;
+	char *inside;
+};
 
 struct queued {
 	char *raw;
@@ -17,10 +38,19 @@ struct queued {
 	char *origin;
 	struct mail_record *rec;
 	struct store_item item;
+	struct conv conv;
 };
+
+/* the last rules that loaded well in this process, by path */
+static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rules *last_good;
+static char *last_path;
 
 struct ingest {
 	struct store *store;
+	pthread_mutex_t lock;        /* guards rules */
+	struct rules *rules;
+	char *rules_path;            /* RulesFile, or NULL */
 	ingest_report_fn report;
 	void *arg;
 	struct queued q[INGEST_BATCH_MESSAGES];
@@ -38,6 +68,80 @@ static enum store_raw raw_mode(enum conf_raw r)
 	case CONF_RAW_FULL:    break;
 	}
 	return STORE_RAW_FULL;
+}
+
+/* file_exists - 1 when PATH names something (readable or not) */
+static int file_exists(const char *path)
+{
+	return path && *path && (access(path, F_OK) == 0 || errno != ENOENT);
+}
+
+/* ingest_load_rules - see ingest.h */
+int ingest_load_rules(const struct conf *conf, struct rules **out, char *err, size_t errlen)
+{
+	return rules_load(file_exists(conf->rules) ? conf->rules : NULL, out, err, errlen);
+}
+
+/* same_path - two optional paths are equal */
+static int same_path(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* remember - R loaded well from PATH: the rules to fall back to */
+static void remember(struct rules *r, const char *path)
+{
+	char *p = path ? strdup(path) : NULL;
+
+	pthread_mutex_lock(&last_lock);
+	rules_unref(last_good);
+	free(last_path);
+	last_good = rules_ref(r);
+	last_path = p;
+	pthread_mutex_unlock(&last_lock);
+}
+
+/* fallback - the last good rules of PATH (a reference), or NULL */
+static struct rules *fallback(const char *path)
+{
+	struct rules *r = NULL;
+
+	pthread_mutex_lock(&last_lock);
+	if (last_good && same_path(last_path, path))
+		r = rules_ref(last_good);
+	pthread_mutex_unlock(&last_lock);
+	return r;
+}
+
+/* warn_kept - log each error of ERR (one a line), then that the old rules stay */
+static void warn_kept(const char *path, const char *err)
+{
+	const char *p = err, *nl;
+
+	for (; *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		msg_warn("%.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+	}
+	msg_warn("%s: has errors: keeping the rules in use", path ? path : RULES_BUILTIN_FILE);
+}
+
+/*
+ * open_rules - the rules of CONF; on a bad file, the ones this process
+ * loaded well before from the same path (the error is logged)
+ */
+static struct rules *open_rules(const struct conf *conf, char *err, size_t errlen)
+{
+	const char *path = file_exists(conf->rules) ? conf->rules : NULL;
+	struct rules *r;
+
+	if (rules_load(path, &r, err, errlen) == 0) {
+		remember(r, path);
+		return r;
+	}
+	r = fallback(path);
+	if (r)
+		warn_kept(path, err);
+	return r;
 }
 
 /* ingest_open - see ingest.h */
@@ -59,15 +163,167 @@ int ingest_open(const struct conf *conf, ingest_report_fn report, void *arg,
 		snprintf(err, errlen, "out of memory");
 		return STORE_EINVAL;
 	}
+	in->rules = open_rules(conf, err, errlen);
+	in->rules_path = conf->rules ? strdup(conf->rules) : NULL;
+	if (!in->rules || (conf->rules && !in->rules_path)) {
+		rules_unref(in->rules);
+		free(in->rules_path);
+		free(in);
+		return STORE_EINVAL;
+	}
+	pthread_mutex_init(&in->lock, NULL);
 	int rc = store_open(&opts, &in->store, err, errlen);
 	if (rc != STORE_OK) {
-		free(in);
+		ingest_close(in);
 		return rc;
 	}
 	in->report = report;
 	in->arg = arg;
 	*out = in;
 	return STORE_OK;
+}
+
+/* ingest_rules - see ingest.h */
+struct rules *ingest_rules(struct ingest *in)
+{
+	struct rules *r;
+
+	pthread_mutex_lock(&in->lock);
+	r = rules_ref(in->rules);
+	pthread_mutex_unlock(&in->lock);
+	return r;
+}
+
+/* ingest_reload_rules - see ingest.h */
+int ingest_reload_rules(struct ingest *in, char *err, size_t errlen)
+{
+	const char *path = file_exists(in->rules_path) ? in->rules_path : NULL;
+	struct rules *r, *old;
+
+	if (rules_load(path, &r, err, errlen) < 0)
+		return -1;
+	remember(r, path);
+	pthread_mutex_lock(&in->lock);
+	old = in->rules;
+	in->rules = r;
+	pthread_mutex_unlock(&in->lock);
+	rules_unref(old);
+	return 0;
+}
+
+/* ---- the rules' decisions in the store's terms ---- */
+
+/* conv_rule - a store_rule for provenance P in C's table (NULL for NULL) */
+static const struct store_rule *conv_rule(struct conv *c, const struct rules_prov *p)
+{
+	struct store_rule *r;
+
+	if (!p)
+		return NULL;
+	r = &c->rules[c->n_rules++];
+	*r = (struct store_rule){ p->file, p->line, p->text, p->hash };
+	return r;
+}
+
+/* conv_free - free a conversion and its decision */
+static void conv_free(struct conv *c)
+{
+	free(c->people);
+	free(c->deals);
+	free(c->rules);
+	free(c->inside);
+	rules_decision_free(&c->dec);
+	memset(c, 0, sizeof *c);
+}
+
+/* conv_people - the people and deals of C->dec into C->sd */
+static void conv_people(struct conv *c)
+{
+	const struct rules_decision *d = &c->dec;
+
+	for (size_t i = 0; i < d->n_people; i++) {
+		const struct rules_person *p = &d->people[i];
+
+		c->people[i] = (struct store_person){
+			.addr = p->addr, .capture = p->capture, .trusted = p->trusted,
+			.capture_rule = conv_rule(c, p->capture_rule),
+			.account = p->account, .account_name = p->account_name,
+			.account_rule = conv_rule(c, p->account_rule),
+		};
+	}
+	for (size_t i = 0; i < d->n_deals; i++)
+		c->deals[i] = (struct store_deal){ d->deals[i].key, conv_rule(c, d->deals[i].rule) };
+}
+
+/* conv_fill - C->sd from C->dec; 0, or -1 when memory runs out */
+static int conv_fill(struct conv *c)
+{
+	const struct rules_decision *d = &c->dec;
+	struct store_decision *sd = &c->sd;
+
+	c->people = calloc(d->n_people + 1, sizeof *c->people);
+	c->deals = calloc(d->n_deals + 1, sizeof *c->deals);
+	c->rules = calloc(4 + 2 * d->n_people + d->n_deals, sizeof *c->rules);
+	if (d->inside == RULES_INSIDE_TEAM && asprintf(&c->inside, "team:%s", d->team) < 0)
+		c->inside = NULL;
+	if (!c->people || !c->deals || !c->rules || (d->inside == RULES_INSIDE_TEAM && !c->inside))
+		return -1;
+	conv_people(c);
+	*sd = (struct store_decision){
+		.skip = d->log == RULES_SKIP,
+		.marked_private = d->log == RULES_PRIVATE,
+		.log_reason = d->log_reason,
+		.log_rule = conv_rule(c, d->log_rule),
+		.people = c->people, .n_people = d->n_people,
+		.deals = c->deals, .n_deals = d->n_deals,
+		.single_open = conv_rule(c, d->single_open),
+		.contacts_rule = conv_rule(c, d->contacts_rule),
+		.unassigned = d->unassigned,
+		.inside = c->inside ? c->inside : rules_inside_name(d->inside),
+		.outside = rules_level_name(d->outside),
+		.visibility_reason = d->visibility_reason,
+		.visibility_rule = conv_rule(c, d->visibility_rule),
+	};
+	return 0;
+}
+
+/* rules_dir - the rules' direction of a store direction */
+static enum rules_direction rules_dir(enum store_direction d)
+{
+	return d == STORE_OUTBOUND ? RULES_OUTBOUND : d == STORE_INTERNAL ? RULES_INTERNAL
+								       : RULES_INBOUND;
+}
+
+/* store_internal - rules_input.is_internal for a store */
+static int store_internal(const char *addr, void *arg)
+{
+	return store_is_internal(arg, addr);
+}
+
+/* decide - evaluate R on REC into C (and the store form); 0 or -1 (out of memory) */
+static int decide(struct rules *r, const struct mail_record *rec, const char *raw, size_t len,
+		  enum store_direction dir, const struct store_envelope *env,
+		  int (*internal)(const char *, void *), void *arg, struct conv *c)
+{
+	struct rules_input input = {
+		.rec = rec,
+		.headers = raw,
+		.headers_len = rec->header_len < len ? rec->header_len : len,
+		.direction = rules_dir(dir),
+		.rcpts = env ? env->rcpts : NULL,
+		.n_rcpts = env ? env->n_rcpts : 0,
+		.is_internal = internal,
+		.arg = arg,
+	};
+
+	memset(c, 0, sizeof *c);
+	if (rules_eval(r, &input, &c->dec) < 0)
+		return -1;
+	if (conv_fill(c) < 0) {
+		conv_free(c);
+		return -1;
+	}
+	return 0;
 }
 
 /* report_failure - tell the caller one message could not be parsed */
@@ -85,6 +341,7 @@ static void drop_queue(struct ingest *in)
 		free(in->q[i].raw);
 		free(in->q[i].origin);
 		mail_record_free(in->q[i].rec);
+		conv_free(&in->q[i].conv);
 	}
 	in->n = 0;
 	in->bytes = 0;
@@ -109,6 +366,9 @@ int ingest_flush(struct ingest *in, char *err, size_t errlen)
 			.message_id_row = in->results[i].message_id,
 			.thread_id = in->results[i].thread_id,
 			.duplicate = in->results[i].duplicate,
+			.skipped = in->results[i].skipped,
+			.skip_reason = in->results[i].skipped && in->q[i].conv.dec.log == RULES_SKIP
+				       ? in->q[i].conv.dec.log_reason : NULL,
 		};
 		in->report(&o, in->arg);
 	}
@@ -146,14 +406,27 @@ int ingest_add(struct ingest *in, const struct ingest_msg *msg, char *err, size_
 	memcpy(q->raw, msg->raw, msg->len);
 	q->len = msg->len;
 	q->rec = rec;
+	enum store_direction dir = store_direction_of(in->store, rec, msg->originated);
+	struct rules *rules = ingest_rules(in);
+	int drc = decide(rules, rec, q->raw, q->len, dir, msg->env, store_internal, in->store,
+			 &q->conv);
+	rules_unref(rules);
+	if (drc < 0) {
+		free(q->raw);
+		free(q->origin);
+		mail_record_free(rec);
+		report_failure(in, msg->origin, "out of memory");
+		return STORE_OK;
+	}
 	q->item = (struct store_item){
 		.rec = rec,
 		.raw = q->raw,
 		.raw_len = q->len,
-		.direction = store_direction_of(in->store, rec, msg->originated),
+		.direction = dir,
 		.source = msg->source,
 		.origin = q->origin,
 		.env = msg->env,
+		.dec = &q->conv.sd,
 	};
 	in->n++;
 	in->bytes += msg->len;
@@ -173,5 +446,110 @@ void ingest_close(struct ingest *in)
 		return;
 	drop_queue(in);
 	store_close(in->store);
+	rules_unref(in->rules);
+	free(in->rules_path);
+	pthread_mutex_destroy(&in->lock);
 	free(in);
+}
+
+/* conf_internal - rules_input.is_internal for a configuration */
+static int conf_internal(const char *addr, void *arg)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at && at[1] && conf_is_own_domain(arg, at + 1);
+}
+
+/* ingest_evaluate - see ingest.h */
+int ingest_evaluate(const struct conf *conf, struct rules *rules, const char *raw, size_t len,
+		    int originated, struct ingest_eval *out, char *err, size_t errlen)
+{
+	struct conv c;
+
+	memset(out, 0, sizeof *out);
+	mail_init();
+	if (mail_parse(raw, len, NULL, &out->rec) < 0) {
+		snprintf(err, errlen, "%s", len ? "out of memory" : "empty message");
+		return -1;
+	}
+	out->direction = store_direction_for((const char *const *)conf->domains.v, conf->domains.n,
+					     out->rec, originated);
+	if (decide(rules, out->rec, raw, len, out->direction, NULL, conf_internal, (void *)conf,
+		   &c) < 0) {
+		snprintf(err, errlen, "out of memory");
+		ingest_eval_free(out);
+		return -1;
+	}
+	out->dec = c.dec;
+	memset(&c.dec, 0, sizeof c.dec);
+	conv_free(&c);
+	return 0;
+}
+
+/* ingest_eval_free - see ingest.h */
+void ingest_eval_free(struct ingest_eval *e)
+{
+	mail_record_free(e->rec);
+	rules_decision_free(&e->dec);
+	memset(e, 0, sizeof *e);
+}
+
+/* the state of one ingest_apply() */
+struct apply {
+	struct ingest *in;
+	struct rules *rules;
+};
+
+/* an item's private part during store_apply() */
+struct applied {
+	struct mail_record *rec;
+	struct conv conv;
+};
+
+/* apply_decide - store_apply() callback: parse and evaluate one stored message */
+static int apply_decide(const struct store_stored *m, struct store_item *it, void **priv,
+			void *arg)
+{
+	struct apply *a = arg;
+	struct applied *p = calloc(1, sizeof *p);
+
+	if (!p || mail_parse(m->raw, m->raw_len, NULL, &p->rec) < 0) {
+		free(p);
+		return -1;
+	}
+	if (decide(a->rules, p->rec, m->raw, m->raw_len, m->direction, m->env, store_internal,
+		   a->in->store, &p->conv) < 0) {
+		mail_record_free(p->rec);
+		free(p);
+		return -1;
+	}
+	*it = (struct store_item){ .rec = p->rec, .raw = m->raw, .raw_len = m->raw_len,
+				   .direction = m->direction, .env = m->env, .dec = &p->conv.sd };
+	*priv = p;
+	return 0;
+}
+
+/* apply_release - store_apply() callback: free what apply_decide made */
+static void apply_release(void *priv, void *arg)
+{
+	struct applied *p = priv;
+
+	(void)arg;
+	if (!p)
+		return;
+	conv_free(&p->conv);
+	mail_record_free(p->rec);
+	free(p);
+}
+
+/* ingest_apply - see ingest.h */
+int ingest_apply(struct ingest *in, int64_t since, int dry_run, json_t **changes, char *err,
+		 size_t errlen)
+{
+	struct apply a = { in, ingest_rules(in) };
+	int rc = store_apply(in->store, since, dry_run, apply_decide, apply_release, &a, changes,
+			     err, errlen);
+
+	rules_unref(a.rules);
+	return rc;
 }

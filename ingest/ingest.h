@@ -3,9 +3,17 @@
  *
  * crmctl import and crmilter's ingest worker both hand raw messages to an
  * ingest context: each is parsed (mail_parse), its direction decided, and
- * the records are written to the store in batches, one transaction each.
+ * the rules evaluated (rules_eval: logged or skipped, contacts, accounts,
+ * deals, visibility, each decision with its rule), and the records and
+ * decisions are written to the store in batches, one transaction each.
  * Past mail and live mail are therefore logged, threaded and associated the
- * same way.  (The rules engine will sit between parse and store here.)
+ * same way.
+ *
+ * Rules: ingest_open() loads the configuration's RulesFile when it exists,
+ * else the built-in rules.  A reload (ingest_reload_rules, or a new
+ * ingest_open in the same process, as crmilter does after SIGHUP) builds
+ * the new rules, validates them and swaps them in; a bad file keeps the
+ * rules in use and its errors ("FILE:LINE:COL: message") are logged.
  */
 #ifndef CRM_INGEST_H
 #define CRM_INGEST_H
@@ -16,6 +24,7 @@
 #include "../common/common.h"
 #include "../mail/mail.h"
 #include "../storage/store.h"
+#include "../rules/rules.h"
 
 #define INGEST_BATCH_MESSAGES 500
 #define INGEST_BATCH_BYTES    (32u * 1024 * 1024)
@@ -44,6 +53,8 @@ struct ingest_outcome {
 	int64_t thread_id;
 	int duplicate;
 	const char *error;           /* non-NULL: this message failed */
+	int skipped;                 /* 1: the rules skipped it (metadata row only) */
+	const char *skip_reason;     /* why, when skipped ("bounce"); may be NULL */
 };
 
 typedef void (*ingest_report_fn)(const struct ingest_outcome *o, void *arg);
@@ -73,5 +84,48 @@ struct store *ingest_store(struct ingest *in);
 
 /* ingest_close - flush nothing, drop the queue, close the store; NULL is fine */
 void ingest_close(struct ingest *in);
+
+/*
+ * ingest_load_rules - the rules CONF names: its RulesFile when the file
+ * exists, else the built-in rules.  Returns 0 and *out (rules_unref()), or
+ * -1 with every error in err.
+ */
+int ingest_load_rules(const struct conf *conf, struct rules **out, char *err, size_t errlen);
+
+/*
+ * ingest_reload_rules - load the rules file again: build, validate, swap.
+ * Returns 0; or -1 with the errors in err, and the rules in use are kept.
+ * Safe to call from another thread than the one adding messages.
+ */
+int ingest_reload_rules(struct ingest *in, char *err, size_t errlen);
+
+/* ingest_rules - the rules in use, with a reference (rules_unref() it) */
+struct rules *ingest_rules(struct ingest *in);
+
+/* a dry run of the pipeline on one message (crmctl rules explain) */
+struct ingest_eval {
+	struct mail_record *rec;
+	enum store_direction direction;
+	struct rules_decision dec;
+};
+
+/*
+ * ingest_evaluate - parse RAW and evaluate RULES on it, as ingest_add
+ * would; own domains from CONF; originated as in struct ingest_msg (-1:
+ * judged from From).  Returns 0 and fills *out (ingest_eval_free()), or -1
+ * with err filled.
+ */
+int ingest_evaluate(const struct conf *conf, struct rules *rules, const char *raw, size_t len,
+		    int originated, struct ingest_eval *out, char *err, size_t errlen);
+void ingest_eval_free(struct ingest_eval *e);
+
+/*
+ * ingest_apply - re-apply the rules in use to stored mail (store_apply):
+ * every logged message dated SINCE or later (0: all) is parsed again from
+ * its raw source and evaluated.  *changes as store_apply().  Returns a
+ * store_err class with err filled on error.
+ */
+int ingest_apply(struct ingest *in, int64_t since, int dry_run, json_t **changes, char *err,
+		 size_t errlen);
 
 #endif

@@ -1,28 +1,24 @@
 /*
- * contact.c - contacts, accounts and thread links: the default policy
- * until the rules engine lands
+ * contact.c - contacts, accounts and thread links, as the rules decided
  *
- * External recipients (to, cc, bcc, envelope) of outbound mail become
- * contacts ("default:outbound-recipient"); inbound-only senders do not,
- * until we write to them.  Automated addresses and everyone on bulk mail,
- * bounces and auto-replies never do.  A contact's account is the
- * registrable domain of its address unless that is a free-mail domain.
- * A thread links to the contacts among its external participants and to
- * their accounts (rule "default"); a new contact links the threads it
- * already took part in.  Counts, first/last seen and the name of every
- * contact a batch touched are recomputed from participants at the end of
- * the batch, so they hold under dedupe and any import order.
+ * The store holds no policy of its own: for each external participant the
+ * item's decision says whether it becomes a contact (and by which rule),
+ * its account (key, name, rule) and whether it may be touched at all (an
+ * unauthenticated inbound message makes, updates and links nobody).  A
+ * thread links to the contacts among its trusted external participants
+ * (the [associate] "contacts" rule) and to their accounts; a new contact
+ * links the threads it already took part in.  Counts, first/last seen and
+ * the name of every contact a batch touched are recomputed from
+ * participants at the end of the batch, so they hold under dedupe and any
+ * import order.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
 
-#define CAPTURE_RULE "default:outbound-recipient"
-#define LINK_RULE "default"
-
-/* stmt_err - the class of the connection's last error (after a failed prepare) */
-static int stmt_err(struct store *st)
+/* store_stmt_err - the class of the connection's last error (after a failed prepare) */
+int store_stmt_err(struct store *st)
 {
 	int c = store_class_of(sqlite3_errcode(st->db));
 
@@ -55,7 +51,7 @@ static int contact_get(struct store *st, const char *addr, int64_t *id, int64_t 
 
 	*id = *account = 0;
 	if (!s)
-		return stmt_err(st);
+		return store_stmt_err(st);
 	sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -68,178 +64,259 @@ static int contact_get(struct store *st, const char *addr, int64_t *id, int64_t 
 	return STORE_OK;
 }
 
-/* account_ensure - the id of the account DOMAIN, created when new */
-static int account_ensure(struct store *st, const char *domain, int64_t *id)
+/* bind_rule - bind the id of RULE (or NULL) at I; STORE_OK or a class */
+static int bind_rule(struct store *st, sqlite3_stmt *s, int i, const struct store_rule *rule)
 {
-	sqlite3_stmt *s = store_stmt(st, S_ACCOUNT_INSERT);
-	int rc;
+	int64_t id = 0;
+	int rc = rule ? store_rule_id(st, rule, &id) : STORE_OK;
 
-	*id = 0;
-	if (!s)
-		return stmt_err(st);
-	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	rc = store_step_done(st, s, "creating an account");
-	if (rc != STORE_OK)
-		return rc;
-	s = store_stmt(st, S_ACCOUNT_GET);
-	if (!s)
-		return stmt_err(st);
-	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? STORE_OK : store_sqlerr(st, rc, "looking up an account");
-}
-
-/*
- * account_of - the account of a new contact ADDR: its registrable domain,
- * none (*id 0) for free-mail or domainless addresses
- */
-static int account_of(struct store *st, const char *addr, int64_t *id)
-{
-	const char *domain = store_domain_of(addr);
-	char *reg;
-	int rc = STORE_OK;
-
-	*id = 0;
-	if (!*domain)
-		return STORE_OK;
-	reg = mail_registrable_domain(domain);
-	if (!reg)
-		return store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
-	if (*reg && !mail_is_freemail(reg))
-		rc = account_ensure(st, reg, id);
-	free(reg);
+	if (rc == STORE_OK && id)
+		sqlite3_bind_int64(s, i, id);
 	return rc;
 }
 
-/* link_past - link every thread ADDR took part in to contact CID (and account AID) */
-static int link_past(struct store *st, const char *addr, int64_t cid, int64_t aid)
+/* account_find - id and name (copied into NAME) of account KEY; *id 0 when none */
+static int account_find(struct store *st, const char *key, int64_t *id, char **name)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACCOUNT_GET);
+	int rc;
+
+	*id = 0;
+	*name = NULL;
+	if (!s)
+		return store_stmt_err(st);
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_text(s, 1))
+			*name = strdup((const char *)sqlite3_column_text(s, 1));
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK
+						     : store_sqlerr(st, rc, "looking up an account");
+}
+
+/* account_rename - a mapping rule names account ID: keep its name current */
+static int account_rename(struct store *st, int64_t id, const char *name,
+			  const struct store_rule *rule)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACCOUNT_SET_NAME);
+	int rc;
+
+	if (!s)
+		return store_stmt_err(st);
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	rc = bind_rule(st, s, 3, rule);
+	return rc == STORE_OK ? store_step_done(st, s, "naming an account") : rc;
+}
+
+/*
+ * store_account_ensure - the id of account KEY (a domain), created when
+ * new with NAME (NULL: the key) and RULE; a mapped NAME that changed is
+ * updated.  Returns STORE_OK or an error class.
+ */
+int store_account_ensure(struct store *st, const char *key, const char *name,
+			 const struct store_rule *rule, int64_t *id)
+{
+	sqlite3_stmt *s;
+	char *have = NULL;
+	int rc;
+
+	rc = account_find(st, key, id, &have);
+	if (rc == STORE_OK && *id && name && (!have || strcmp(have, name) != 0))
+		rc = account_rename(st, *id, name, rule);
+	free(have);
+	if (rc != STORE_OK || *id)
+		return rc;
+	s = store_stmt(st, S_ACCOUNT_INSERT);
+	if (!s)
+		return store_stmt_err(st);
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (name)
+		sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	rc = bind_rule(st, s, 3, rule);
+	if (rc == STORE_OK)
+		rc = store_step_done(st, s, "creating an account");
+	if (rc != STORE_OK)
+		return rc;
+	*id = sqlite3_last_insert_rowid(st->db);
+	s = store_stmt(st, S_ACCOUNT_DOMAIN);
+	if (!s)
+		return store_stmt_err(st);
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, *id);
+	return store_step_done(st, s, "mapping a domain");
+}
+
+/* account_of - the account the decision gives P (0 when none), with P's domain mapped */
+static int account_of(struct store *st, const struct store_person *p, int64_t *aid)
+{
+	const char *domain = store_domain_of(p->addr);
+	sqlite3_stmt *s;
+	int rc;
+
+	*aid = 0;
+	if (!p->account)
+		return STORE_OK;
+	rc = store_account_ensure(st, p->account, p->account_name, p->account_rule, aid);
+	if (rc != STORE_OK || !*domain || strcmp(domain, p->account) == 0)
+		return rc;
+	s = store_stmt(st, S_ACCOUNT_DOMAIN);
+	if (!s)
+		return store_stmt_err(st);
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, *aid);
+	return store_step_done(st, s, "mapping a domain");
+}
+
+/* store_rule_name - "FILE:LINE" of a rule into BUF, "default" without one */
+void store_rule_name(const struct store_rule *r, char *buf, size_t len)
+{
+	if (r)
+		snprintf(buf, len, "%s:%u", r->file, r->line);
+	else
+		snprintf(buf, len, "default");
+}
+
+/*
+ * store_link - link thread TID to TARGET with statement ID (S_LINK_*), made
+ * by RULE.  Returns STORE_OK or an error class.
+ */
+int store_link(struct store *st, enum stmt_id id, int64_t tid, int64_t target,
+	       const struct store_rule *rule)
+{
+	sqlite3_stmt *s = store_stmt(st, id);
+	char name[512];
+	int rc;
+
+	if (!s)
+		return store_stmt_err(st);
+	store_rule_name(rule, name, sizeof name);
+	sqlite3_bind_int64(s, 1, tid);
+	sqlite3_bind_int64(s, 2, target);
+	sqlite3_bind_text(s, 3, name, -1, SQLITE_TRANSIENT);
+	rc = bind_rule(st, s, 4, rule);
+	return rc == STORE_OK ? store_step_done(st, s, "linking a thread") : rc;
+}
+
+/* link_past - link every thread ADDR took part in to contact CID and account AID */
+static int link_past(struct store *st, const char *addr, int64_t cid, int64_t aid,
+		     const struct store_decision *d, const struct store_person *p)
 {
 	const enum stmt_id ids[2] = { S_LINK_PAST_CONTACT, S_LINK_PAST_ACCOUNT };
 	const int64_t targets[2] = { cid, aid };
+	const struct store_rule *rules[2] = { d->contacts_rule, p->account_rule };
+	char name[512];
 	sqlite3_stmt *s;
 	int i, rc = STORE_OK;
 
 	for (i = 0; i < 2 && rc == STORE_OK; i++) {
-		if (!targets[i])
+		if (!targets[i] || !d->contacts_rule)
 			continue;
 		s = store_stmt(st, ids[i]);
 		if (!s)
-			return stmt_err(st);
+			return store_stmt_err(st);
+		store_rule_name(rules[i], name, sizeof name);
 		sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, targets[i]);
-		sqlite3_bind_text(s, 3, LINK_RULE, -1, SQLITE_STATIC);
-		rc = store_step_done(st, s, "linking threads");
+		sqlite3_bind_text(s, 3, name, -1, SQLITE_TRANSIENT);
+		rc = bind_rule(st, s, 4, rules[i]);
+		if (rc == STORE_OK)
+			rc = store_step_done(st, s, "linking threads");
 	}
 	return rc;
 }
 
-/* contact_capture - make ADDR a contact unless it already is one */
-static int contact_capture(struct store *st, const char *addr)
+/* contact_capture - make P a contact with account AID; *cid gets its id */
+static int contact_capture(struct store *st, const struct store_decision *d,
+			   const struct store_person *p, int64_t aid, int64_t *cid)
 {
-	int64_t cid = 0, aid = 0;
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = store_stmt(st, S_CONTACT_INSERT);
+	char name[512];
 	int rc;
 
-	rc = contact_get(st, addr, &cid, &aid);
-	if (rc != STORE_OK || cid)
-		return rc;
-	rc = account_of(st, addr, &aid);
-	if (rc != STORE_OK)
-		return rc;
-	s = store_stmt(st, S_CONTACT_INSERT);
 	if (!s)
-		return stmt_err(st);
-	sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
+		return store_stmt_err(st);
+	store_rule_name(p->capture_rule, name, sizeof name);
+	sqlite3_bind_text(s, 1, p->addr, -1, SQLITE_STATIC);
 	if (aid)
 		sqlite3_bind_int64(s, 2, aid);
-	sqlite3_bind_text(s, 3, CAPTURE_RULE, -1, SQLITE_STATIC);
-	rc = store_step_done(st, s, "creating a contact");
+	sqlite3_bind_text(s, 3, name, -1, SQLITE_TRANSIENT);
+	rc = bind_rule(st, s, 4, p->capture_rule);
+	if (rc == STORE_OK)
+		rc = store_step_done(st, s, "creating a contact");
 	if (rc != STORE_OK)
 		return rc;
-	cid = sqlite3_last_insert_rowid(st->db);
-	return link_past(st, addr, cid, aid);
-}
-
-/* capturable - 1 when ADDR may become a contact under the default policy */
-static int capturable(const struct store *st, const char *addr)
-{
-	return addr && *addr && *store_domain_of(addr) && !store_is_internal(st, addr) &&
-	       !mail_addr_is_automated(addr);
-}
-
-/* capture_recipients - contacts from the external recipients of outbound mail */
-static int capture_recipients(struct store *st, const struct store_item *it)
-{
-	const struct mail_record *rec = it->rec;
-	const struct mail_addrs *lists[] = { &rec->to, &rec->cc, &rec->bcc };
-	size_t l, i;
-	int rc = STORE_OK;
-
-	for (l = 0; l < 3; l++)
-		for (i = 0; rc == STORE_OK && i < lists[l]->n; i++)
-			if (capturable(st, lists[l]->v[i].addr))
-				rc = contact_capture(st, lists[l]->v[i].addr);
-	for (i = 0; rc == STORE_OK && it->env && i < it->env->n_rcpts; i++)
-		if (capturable(st, it->env->rcpts[i]))
-			rc = contact_capture(st, it->env->rcpts[i]);
-	return rc;
-}
-
-/* link_one - link thread TID to a target with statement ID */
-static int link_one(struct store *st, enum stmt_id id, int64_t tid, int64_t target)
-{
-	sqlite3_stmt *s = store_stmt(st, id);
-
+	*cid = sqlite3_last_insert_rowid(st->db);
+	rc = link_past(st, p->addr, *cid, aid, d, p);
+	if (rc != STORE_OK || !d->contacts_rule)
+		return rc;
+	/* the threads it linked are no longer unassigned (an ambiguous deal still is) */
+	s = store_stmt(st, S_THREADS_ASSIGNED);
 	if (!s)
-		return stmt_err(st);
-	sqlite3_bind_int64(s, 1, tid);
-	sqlite3_bind_int64(s, 2, target);
-	sqlite3_bind_text(s, 3, LINK_RULE, -1, SQLITE_STATIC);
-	return store_step_done(st, s, "linking a thread");
+		return store_stmt_err(st);
+	sqlite3_bind_text(s, 1, p->addr, -1, SQLITE_STATIC);
+	return store_step_done(st, s, "marking threads assigned");
 }
 
-/* link_addr - when ADDR is a contact: link TID to it and its account, touch it */
-static int link_addr(struct store *st, const char *addr, int64_t tid)
+/* contact_account - keep the contact's account what the rules say now */
+static int contact_account(struct store *st, int64_t cid, int64_t have, int64_t want)
 {
-	int64_t cid = 0, aid = 0;
+	sqlite3_stmt *s;
+
+	if (have == want)
+		return STORE_OK;
+	s = store_stmt(st, S_CONTACT_SET_ACCOUNT);
+	if (!s)
+		return store_stmt_err(st);
+	sqlite3_bind_int64(s, 1, cid);
+	if (want)
+		sqlite3_bind_int64(s, 2, want);
+	return store_step_done(st, s, "setting a contact's account");
+}
+
+/*
+ * person_apply - one trusted external participant: capture it when the
+ * rules say so, then link TID to it and its account when it is a contact
+ */
+static int person_apply(struct store *st, const struct store_decision *d,
+			const struct store_person *p, int64_t tid)
+{
+	int64_t cid = 0, have = 0, aid = 0;
 	int rc;
 
-	if (!addr || !*addr || store_is_internal(st, addr))
+	if (!p->trusted || !p->addr || !*p->addr || store_is_internal(st, p->addr))
 		return STORE_OK;
-	rc = contact_get(st, addr, &cid, &aid);
-	if (rc != STORE_OK || !cid)
+	rc = contact_get(st, p->addr, &cid, &have);
+	if (rc != STORE_OK || (!cid && !p->capture))
 		return rc;
-	rc = link_one(st, S_LINK_CONTACT, tid, cid);
-	if (rc == STORE_OK && aid)
-		rc = link_one(st, S_LINK_ACCOUNT, tid, aid);
+	rc = account_of(st, p, &aid);
+	if (rc == STORE_OK && !cid)
+		rc = contact_capture(st, d, p, aid, &cid);
+	else if (rc == STORE_OK)
+		rc = contact_account(st, cid, have, aid);
+	if (rc == STORE_OK && d->contacts_rule)
+		rc = store_link(st, S_LINK_CONTACT, tid, cid, d->contacts_rule);
+	if (rc == STORE_OK && d->contacts_rule && aid)
+		rc = store_link(st, S_LINK_ACCOUNT, tid, aid, p->account_rule);
 	if (rc == STORE_OK)
 		rc = touch(st, cid);
 	return rc;
 }
 
 /*
- * store_contacts_apply - the default contact policy for one stored item
+ * store_contacts_apply - the decisions about the people of one stored item
  * (new or a copy) in thread TID.  Returns STORE_OK or an error class.
  */
 int store_contacts_apply(struct store *st, const struct store_item *it, int64_t tid)
 {
-	const struct mail_record *rec = it->rec;
-	const struct mail_addrs *lists[] = { &rec->from, &rec->sender, &rec->reply_to,
-					     &rec->to, &rec->cc, &rec->bcc };
-	size_t l, i;
+	const struct store_decision *d = it->dec;
 	int rc = STORE_OK;
 
-	if (it->direction == STORE_OUTBOUND &&
-	    !(rec->flags & (MAIL_BULK | MAIL_BOUNCE | MAIL_AUTOREPLY)))
-		rc = capture_recipients(st, it);
-	for (l = 0; l < sizeof lists / sizeof lists[0]; l++)
-		for (i = 0; rc == STORE_OK && i < lists[l]->n; i++)
-			rc = link_addr(st, lists[l]->v[i].addr, tid);
-	for (i = 0; rc == STORE_OK && it->env && i < it->env->n_rcpts; i++)
-		rc = link_addr(st, it->env->rcpts[i], tid);
+	for (size_t i = 0; d && rc == STORE_OK && i < d->n_people; i++)
+		rc = person_apply(st, d, &d->people[i], tid);
 	return rc;
 }
 
@@ -269,7 +346,7 @@ int store_contacts_recount(struct store *st)
 			continue;
 		s = store_stmt(st, S_CONTACT_RECOUNT);
 		if (!s)
-			return stmt_err(st);
+			return store_stmt_err(st);
 		sqlite3_bind_int64(s, 1, st->touched[i]);
 		rc = store_step_done(st, s, "counting a contact's messages");
 	}

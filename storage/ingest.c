@@ -6,7 +6,8 @@
  * then for a new message its thread (thread.c), the messages row with the
  * zstd-compressed body, participants, attachments, source, raw source and
  * the FTS5 row; for a copy already stored only its source and envelope
- * recipients.  Then the default contact policy (contact.c).  At the end the
+ * recipients.  A message the rules skip is only a metadata row (decide.c).
+ * Then the rules' decisions (decide.c, contact.c).  At the end the
  * counts of every contact the batch touched are recomputed and the
  * transaction commits; any error rolls the whole batch back.
  */
@@ -422,6 +423,66 @@ static int fts_insert(struct store *st, const struct mail_record *rec, int64_t m
 	return rc;
 }
 
+/*
+ * people_text - the participants column of a message's FTS row, built as
+ * parts_insert() and env_rcpts_insert() build it.  0, or -1 (no memory).
+ */
+static int people_text(const struct mail_record *rec, const struct store_envelope *env,
+		       struct sbuf *b)
+{
+	const struct mail_addrs *lists[] = { &rec->from, &rec->sender, &rec->reply_to, &rec->to,
+					     &rec->cc, &rec->bcc };
+	const struct mail_addr *a;
+
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			a = &lists[l]->v[i];
+			if (!a->addr || !*a->addr)
+				continue;
+			if ((a->name && sbuf_add(b, a->name) < 0) || sbuf_add(b, a->addr) < 0)
+				return -1;
+		}
+	for (size_t i = 0; env && i < env->n_rcpts; i++)
+		if (env->rcpts[i] && *env->rcpts[i] && sbuf_add(b, env->rcpts[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * store_fts_delete - remove the FTS row of message MID (contentless: the
+ * row's values are rebuilt from the parsed item).  STORE_OK or a class.
+ */
+int store_fts_delete(struct store *st, const struct store_item *it, int64_t mid)
+{
+	const struct mail_record *rec = it->rec;
+	struct sbuf people = { 0 };
+	sqlite3_stmt *s = NULL;
+	size_t len = rec->body_len;
+	int oom = 0, rc;
+	char *text = unquoted(rec, &len, &oom);
+
+	if (oom || people_text(rec, it->env, &people) < 0) {
+		rc = store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
+		goto out;
+	}
+	rc = sqlite3_prepare_v2(st->db, "INSERT INTO fts (fts, rowid, subject, body, people)"
+				" VALUES ('delete', ?1, ?2, ?3, ?4)", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		rc = store_sqlerr(st, rc, "preparing an index delete");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, mid);
+	bind_text(s, 2, rec->subject ? rec->subject : "");
+	sqlite3_bind_text(s, 3, text ? text : rec->body ? rec->body : "", (int)len, SQLITE_STATIC);
+	bind_text(s, 4, people.p ? people.p : "");
+	rc = store_step_done(st, s, "removing a message from the index");
+out:
+	sqlite3_finalize(s);
+	free(text);
+	free(people.p);
+	return rc;
+}
+
 /* find_message - the id and thread of a stored Message-ID; *mid 0 when absent */
 static int find_message(struct store *st, const char *msgid, int64_t *mid, int64_t *tid)
 {
@@ -443,6 +504,21 @@ static int find_message(struct store *st, const char *msgid, int64_t *mid, int64
 	return STORE_OK;
 }
 
+/* ingest_skipped - a new message the rules skip: its metadata row and source */
+static int ingest_skipped(struct store *st, const struct store_item *it, struct store_result *res)
+{
+	int64_t mid = 0;
+	int rc = store_skip_insert(st, it, &mid);
+
+	if (rc == STORE_OK)
+		rc = source_insert(st, it, mid);
+	res->message_id = mid;
+	res->thread_id = 0;
+	res->duplicate = 0;
+	res->skipped = 1;
+	return rc;
+}
+
 /* ingest_new - everything a message not seen before writes */
 static int ingest_new(struct store *st, const struct store_item *it, struct store_result *res)
 {
@@ -450,9 +526,13 @@ static int ingest_new(struct store *st, const struct store_item *it, struct stor
 	int64_t mid = 0, tid = 0;
 	int rc;
 
+	if (it->dec && it->dec->skip)
+		return ingest_skipped(st, it, res);
 	rc = store_thread_assign(st, it, &tid);
 	if (rc == STORE_OK)
 		rc = message_insert(st, it, tid, &mid);
+	if (rc == STORE_OK)
+		rc = store_message_decision(st, it, mid);
 	if (rc == STORE_OK)
 		rc = store_thread_link_ids(st, it->rec, mid, tid);
 	if (rc == STORE_OK)
@@ -472,6 +552,7 @@ static int ingest_new(struct store *st, const struct store_item *it, struct stor
 	res->message_id = mid;
 	res->thread_id = tid;
 	res->duplicate = 0;
+	res->skipped = 0;
 	free(people.p);
 	return rc;
 }
@@ -496,13 +577,15 @@ static int ingest_one(struct store *st, const struct store_item *it, size_t idx,
 		res->message_id = mid;
 		res->thread_id = tid;
 		res->duplicate = 1;
+		res->skipped = tid == 0;
 		rc = source_insert(st, it, mid);
-		if (rc == STORE_OK)
+		/* a skipped message keeps no participants */
+		if (rc == STORE_OK && tid)
 			rc = env_rcpts_insert(st, it->env, mid, NULL, &added);
 	}
 	/* a copy that brought no new participant changes no contact */
-	if (rc == STORE_OK && added)
-		rc = store_contacts_apply(st, it, res->thread_id);
+	if (rc == STORE_OK && added && res->thread_id)
+		rc = store_decision_apply(st, it, res->message_id, res->thread_id);
 	return rc;
 }
 
@@ -528,6 +611,7 @@ int store_ingest(struct store *st, const struct store_item *items, size_t n,
 	st->err = err;
 	st->errlen = errlen;
 	st->n_touched = 0;
+	store_rule_cache_clear(st);
 	if (st->readonly) {
 		rc = store_fail(st, STORE_EREADONLY, "%s: store opened read-only", st->path);
 		goto out;
@@ -548,6 +632,7 @@ int store_ingest(struct store *st, const struct store_item *items, size_t n,
 	if (rc != STORE_OK && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 out:
+	store_rule_cache_clear(st);
 	st->n_touched = 0;
 	st->err = NULL;
 	st->errlen = 0;

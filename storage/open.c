@@ -16,6 +16,12 @@
 
 #include "store_int.h"
 
+/* the restrictiveness of a thread's visibility (decide.c): lower is tighter */
+#define VIS_RANK(t) \
+	"((CASE WHEN " t ".visibility = 'workspace' THEN 2 WHEN " t ".visibility LIKE 'team%'" \
+	" THEN 1 ELSE 0 END) * 4 + (CASE " t ".outside WHEN 'nothing' THEN 0 WHEN 'metadata'" \
+	" THEN 1 WHEN 'subject' THEN 2 ELSE 3 END))"
+
 /* the SQL of every cached statement, indexed by enum stmt_id */
 static const char *const stmt_sql[S_N] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -57,13 +63,19 @@ static const char *const stmt_sql[S_N] = {
 	[S_THREAD_UPDATE] =
 		"UPDATE threads SET subject = ?2, norm_subject = ?3,"
 		" messages = (SELECT count(*) FROM messages WHERE thread_id = ?1),"
-		" first_date = (SELECT min(date) FROM messages WHERE thread_id = ?1),"
-		" last_date = (SELECT max(date) FROM messages WHERE thread_id = ?1)"
+		" first_date = coalesce((SELECT min(date) FROM messages WHERE thread_id = ?1), first_date),"
+		" last_date = coalesce((SELECT max(date) FROM messages WHERE thread_id = ?1), last_date)"
 		" WHERE id = ?1",
 	[S_MERGE_MSGS] = "UPDATE messages SET thread_id = ?1 WHERE thread_id = ?2",
 	[S_MERGE_CONTS] = "UPDATE message_ids SET thread_id = ?1 WHERE thread_id = ?2",
 	[S_MERGE_KEYS] = "UPDATE thread_keys SET thread_id = ?1 WHERE thread_id = ?2",
 	[S_MERGE_LINKS] = "UPDATE OR IGNORE links SET thread_id = ?1 WHERE thread_id = ?2",
+	[S_MERGE_VIS] =
+		"UPDATE threads SET visibility = f.visibility, outside = f.outside,"
+		" vis_reason = f.vis_reason, vis_rule = f.vis_rule"
+		" FROM (SELECT visibility, outside, vis_reason, vis_rule FROM threads WHERE id = ?2) AS f"
+		" WHERE threads.id = ?1 AND f.vis_rule IS NOT NULL AND (threads.vis_rule IS NULL OR"
+		" " VIS_RANK("f") " < " VIS_RANK("threads") ")",
 	[S_LINKS_DELETE] = "DELETE FROM links WHERE thread_id = ?1",
 	[S_THREAD_DELETE] = "DELETE FROM threads WHERE id = ?1",
 	[S_FALLBACK_CANDIDATES] =
@@ -75,21 +87,60 @@ static const char *const stmt_sql[S_N] = {
 		" WHERE m.thread_id = ?2 AND p.address = ?1 LIMIT 1",
 	[S_CONTACT_GET] = "SELECT id, account_id FROM contacts WHERE address = ?1",
 	[S_CONTACT_INSERT] =
-		"INSERT INTO contacts (address, account_id, captured_by) VALUES (?1, ?2, ?3)",
-	[S_ACCOUNT_INSERT] = "INSERT OR IGNORE INTO accounts (domain, name) VALUES (?1, ?1)",
-	[S_ACCOUNT_GET] = "SELECT id FROM accounts WHERE domain = ?1",
+		"INSERT INTO contacts (address, account_id, captured_by, capture_rule)"
+		" VALUES (?1, ?2, ?3, ?4)",
+	[S_CONTACT_SET_ACCOUNT] = "UPDATE contacts SET account_id = ?2 WHERE id = ?1",
+	[S_ACCOUNT_INSERT] =
+		"INSERT OR IGNORE INTO accounts (domain, name, rule_id) VALUES (?1, coalesce(?2, ?1), ?3)",
+	[S_ACCOUNT_GET] = "SELECT id, name FROM accounts WHERE domain = ?1",
+	[S_ACCOUNT_SET_NAME] = "UPDATE accounts SET name = ?2, rule_id = ?3 WHERE id = ?1",
+	[S_ACCOUNT_DOMAIN] =
+		"INSERT OR REPLACE INTO account_domains (domain, account_id) VALUES (?1, ?2)",
 	[S_LINK_CONTACT] =
-		"INSERT OR IGNORE INTO links (thread_id, contact_id, rule) VALUES (?1, ?2, ?3)",
+		"INSERT OR IGNORE INTO links (thread_id, contact_id, rule, rule_id) VALUES (?1, ?2, ?3, ?4)",
 	[S_LINK_ACCOUNT] =
-		"INSERT OR IGNORE INTO links (thread_id, account_id, rule) VALUES (?1, ?2, ?3)",
+		"INSERT OR IGNORE INTO links (thread_id, account_id, rule, rule_id) VALUES (?1, ?2, ?3, ?4)",
+	[S_LINK_DEAL] =
+		"INSERT OR IGNORE INTO links (thread_id, deal_id, rule, rule_id) VALUES (?1, ?2, ?3, ?4)",
 	[S_LINK_PAST_CONTACT] =
-		"INSERT OR IGNORE INTO links (thread_id, contact_id, rule)"
-		" SELECT DISTINCT m.thread_id, ?2, ?3 FROM participants p"
-		" JOIN messages m ON m.id = p.message_id WHERE p.address = ?1",
+		"INSERT OR IGNORE INTO links (thread_id, contact_id, rule, rule_id)"
+		" SELECT DISTINCT m.thread_id, ?2, ?3, ?4 FROM participants p"
+		" JOIN messages m ON m.id = p.message_id WHERE p.address = ?1"
+		" AND m.thread_id IS NOT NULL AND m.untrusted = 0",
 	[S_LINK_PAST_ACCOUNT] =
-		"INSERT OR IGNORE INTO links (thread_id, account_id, rule)"
-		" SELECT DISTINCT m.thread_id, ?2, ?3 FROM participants p"
-		" JOIN messages m ON m.id = p.message_id WHERE p.address = ?1",
+		"INSERT OR IGNORE INTO links (thread_id, account_id, rule, rule_id)"
+		" SELECT DISTINCT m.thread_id, ?2, ?3, ?4 FROM participants p"
+		" JOIN messages m ON m.id = p.message_id WHERE p.address = ?1"
+		" AND m.thread_id IS NOT NULL AND m.untrusted = 0",
+	[S_THREADS_ASSIGNED] =
+		"UPDATE threads SET unassigned = NULL WHERE unassigned IS NOT NULL"
+		" AND unassigned NOT LIKE '% open deals for %' AND id IN (SELECT m.thread_id"
+		" FROM participants p JOIN messages m ON m.id = p.message_id WHERE p.address = ?1"
+		" AND m.untrusted = 0)",
+	[S_RULE_INSERT] =
+		"INSERT OR IGNORE INTO rules (file, line, hash, text) VALUES (?1, ?2, ?3, ?4)",
+	[S_RULE_GET] = "SELECT id FROM rules WHERE file = ?1 AND line = ?2 AND hash = ?3",
+	[S_DEAL_INSERT] =
+		"INSERT OR IGNORE INTO deals (key, status, account_id, rule_id) VALUES (?1, 'open', ?2, ?3)",
+	[S_DEAL_GET] = "SELECT id FROM deals WHERE key = ?1",
+	[S_DEALS_OPEN_OF] =
+		"SELECT d.id FROM deal_contacts c JOIN deals d ON d.id = c.deal_id"
+		" WHERE c.address = ?1 AND d.status = 'open' ORDER BY d.id",
+	[S_THREAD_VIS_GET] =
+		"SELECT visibility, outside, vis_rule IS NOT NULL FROM threads WHERE id = ?1",
+	[S_THREAD_VIS_SET] =
+		"UPDATE threads SET visibility = ?2, outside = ?3, vis_reason = ?4, vis_rule = ?5"
+		" WHERE id = ?1",
+	[S_THREAD_LINKS] = "SELECT count(*), count(deal_id) FROM links WHERE thread_id = ?1",
+	[S_THREAD_UNASSIGNED] = "UPDATE threads SET unassigned = ?2 WHERE id = ?1",
+	[S_MSG_DECISION] =
+		"UPDATE messages SET log = ?2, log_reason = ?3, log_rule = ?4, rule = ?5,"
+		" visibility = ?6, outside = ?7, vis_reason = ?8, vis_rule = ?9, untrusted = ?10"
+		" WHERE id = ?1",
+	[S_MSG_SKIP_INSERT] =
+		"INSERT INTO messages (msgid, thread_id, date, subject, direction, size, flags, log,"
+		" log_reason, log_rule, rule, visibility, outside)"
+		" VALUES (?1, NULL, ?2, '', ?3, ?4, ?5, 'skipped', ?6, ?7, ?8, 'participants', 'nothing')",
 	[S_CONTACT_RECOUNT] =
 		"UPDATE contacts SET sent = a.sent, received = a.received,"
 		" first_seen = a.first, last_seen = a.last, name = coalesce(a.name, contacts.name)"
@@ -324,6 +375,7 @@ void store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	store_zfree(st);
+	store_rule_cache_clear(st);
 	free(st->touched);
 	for (i = 0; i < st->n_own; i++)
 		free(st->own[i]);
@@ -345,32 +397,41 @@ int store_schema_version(struct store *st)
 	return v;
 }
 
-/* domain_is_own - 1 when DOMAIN equals an own domain or is a subdomain of one */
-static int domain_is_own(const struct store *st, const char *domain)
+/* domain_in_list - 1 when DOMAIN equals one of OWN or is a subdomain of one */
+static int domain_in_list(const char *const *own, size_t n, const char *domain)
 {
 	size_t i, dl = strlen(domain), ol;
 
-	for (i = 0; i < st->n_own; i++) {
-		ol = strlen(st->own[i]);
-		if (dl == ol && strcasecmp(domain, st->own[i]) == 0)
+	for (i = 0; i < n; i++) {
+		if (!own[i])
+			continue;
+		ol = strlen(own[i]);
+		if (dl == ol && strcasecmp(domain, own[i]) == 0)
 			return 1;
 		if (dl > ol && domain[dl - ol - 1] == '.' &&
-		    strcasecmp(domain + dl - ol, st->own[i]) == 0)
+		    strcasecmp(domain + dl - ol, own[i]) == 0)
 			return 1;
 	}
 	return 0;
 }
 
-/* store_is_internal - 1 when ADDR is in an own domain (or a subdomain), else 0 */
-int store_is_internal(const struct store *st, const char *addr)
+/* addr_is_own - 1 when ADDR is in one of OWN (or a subdomain), else 0 */
+static int addr_is_own(const char *const *own, size_t n, const char *addr)
 {
 	const char *d = store_domain_of(addr);
 
-	return *d && domain_is_own(st, d);
+	return *d && domain_in_list(own, n, d);
+}
+
+/* store_is_internal - 1 when ADDR is in an own domain (or a subdomain), else 0 */
+int store_is_internal(const struct store *st, const char *addr)
+{
+	return addr_is_own((const char *const *)st->own, st->n_own, addr);
 }
 
 /* all_internal - 1 when LIST has no external address; *seen counts addresses */
-static int all_internal(const struct store *st, const struct mail_addrs *list, size_t *seen)
+static int all_internal(const char *const *own, size_t n, const struct mail_addrs *list,
+			size_t *seen)
 {
 	size_t i;
 
@@ -378,28 +439,36 @@ static int all_internal(const struct store *st, const struct mail_addrs *list, s
 		if (!list->v[i].addr)
 			continue;
 		(*seen)++;
-		if (!store_is_internal(st, list->v[i].addr))
+		if (!addr_is_own(own, n, list->v[i].addr))
 			return 0;
 	}
 	return 1;
+}
+
+/* store_direction_for - direction of a message for a list of own domains; see store.h */
+enum store_direction store_direction_for(const char *const *own, size_t n,
+					 const struct mail_record *rec, int originated)
+{
+	size_t seen = 0;
+
+	if (all_internal(own, n, &rec->from, &seen) && all_internal(own, n, &rec->to, &seen) &&
+	    all_internal(own, n, &rec->cc, &seen) && all_internal(own, n, &rec->bcc, &seen) &&
+	    seen > 0)
+		return STORE_INTERNAL;
+	if (originated == 1)
+		return STORE_OUTBOUND;
+	if (originated == 0)
+		return STORE_INBOUND;
+	if (rec->from.n > 0 && rec->from.v[0].addr && addr_is_own(own, n, rec->from.v[0].addr))
+		return STORE_OUTBOUND;
+	return STORE_INBOUND;
 }
 
 /* store_direction_of - direction of a message; see store.h */
 enum store_direction store_direction_of(const struct store *st, const struct mail_record *rec,
 					int originated)
 {
-	size_t seen = 0;
-
-	if (all_internal(st, &rec->from, &seen) && all_internal(st, &rec->to, &seen) &&
-	    all_internal(st, &rec->cc, &seen) && all_internal(st, &rec->bcc, &seen) && seen > 0)
-		return STORE_INTERNAL;
-	if (originated == 1)
-		return STORE_OUTBOUND;
-	if (originated == 0)
-		return STORE_INBOUND;
-	if (rec->from.n > 0 && rec->from.v[0].addr && store_is_internal(st, rec->from.v[0].addr))
-		return STORE_OUTBOUND;
-	return STORE_INBOUND;
+	return store_direction_for((const char *const *)st->own, st->n_own, rec, originated);
 }
 
 /* store_strerror - a short name for an error class */

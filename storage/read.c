@@ -101,7 +101,8 @@ json_t *store_stats(struct store *st, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
 		"messages", "threads", "contacts", "accounts", "attachments", "participants",
-		"raw_bytes", "raw_stored_bytes", "inbound", "outbound", "internal",
+		"raw_bytes", "raw_stored_bytes", "inbound", "outbound", "internal", "skipped",
+		"deals", "unassigned",
 	};
 	sqlite3_stmt *s;
 	json_t *o = NULL;
@@ -109,14 +110,18 @@ json_t *store_stats(struct store *st, char *err, size_t errlen)
 	int rc;
 
 	begin_read(st, err, errlen);
-	s = rprep(st, "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM threads),"
+	s = rprep(st, "SELECT (SELECT count(*) FROM messages WHERE log <> 'skipped'),"
+		  " (SELECT count(*) FROM threads WHERE messages > 0),"
 		  " (SELECT count(*) FROM contacts), (SELECT count(*) FROM accounts),"
 		  " (SELECT count(*) FROM attachments), (SELECT count(*) FROM participants),"
 		  " (SELECT coalesce(sum(size), 0) FROM raw),"
 		  " (SELECT coalesce(sum(length(data)), 0) FROM raw),"
-		  " (SELECT count(*) FROM messages WHERE direction = 'inbound'),"
-		  " (SELECT count(*) FROM messages WHERE direction = 'outbound'),"
-		  " (SELECT count(*) FROM messages WHERE direction = 'internal')");
+		  " (SELECT count(*) FROM messages WHERE direction = 'inbound' AND log <> 'skipped'),"
+		  " (SELECT count(*) FROM messages WHERE direction = 'outbound' AND log <> 'skipped'),"
+		  " (SELECT count(*) FROM messages WHERE direction = 'internal' AND log <> 'skipped'),"
+		  " (SELECT count(*) FROM messages WHERE log = 'skipped'),"
+		  " (SELECT count(*) FROM deals),"
+		  " (SELECT count(*) FROM threads WHERE messages > 0 AND unassigned IS NOT NULL)");
 	if (!s)
 		goto out;
 	rc = sqlite3_step(s);
@@ -202,9 +207,10 @@ json_t *store_threads(struct store *st, const struct store_thread_filter *f, cha
 	begin_read(st, err, errlen);
 	snprintf(sql, sizeof sql,
 		 "SELECT t.id, t.subject, t.first_date, t.last_date, t.messages FROM threads t"
-		 " WHERE 1%s%s ORDER BY t.last_date DESC, t.id DESC LIMIT ?3 OFFSET ?4",
+		 " WHERE t.messages > 0%s%s ORDER BY t.last_date DESC, t.id DESC LIMIT ?3 OFFSET ?4",
 		 f && f->account ? " AND t.id IN (SELECT l.thread_id FROM links l JOIN accounts a"
-				   " ON a.id = l.account_id WHERE a.domain = ?1)" : "",
+				   " ON a.id = l.account_id WHERE a.domain = ?1 OR a.id IN"
+				   " (SELECT account_id FROM account_domains WHERE domain = ?1))" : "",
 		 f && f->contact ? " AND t.id IN (SELECT l.thread_id FROM links l JOIN contacts c"
 				   " ON c.id = l.contact_id WHERE c.address = ?2)" : "");
 	s = rprep(st, sql);
@@ -426,9 +432,56 @@ static int add_sources(struct store *st, json_t *m, int64_t mid)
 
 #define SQL_THREAD_MESSAGES \
 	"SELECT m.id, m.msgid, m.date, m.direction, m.subject, m.flags, m.snippet," \
-	" m.body, m.body_len, m.body_offset, m.quotes, m.in_reply_to, c.parent, m.dict_id" \
+	" m.body, m.body_len, m.body_offset, m.quotes, m.in_reply_to, c.parent, m.dict_id," \
+	" m.log, m.log_reason, m.log_rule, m.visibility, m.outside, m.vis_reason, m.vis_rule" \
 	" FROM messages m LEFT JOIN message_ids c ON c.msgid = m.msgid" \
 	" WHERE m.thread_id = ?1 ORDER BY m.date, m.id"
+
+/* rule_json - {"file", "line", "text", "hash"} of rules row ID, null when none */
+static json_t *rule_json(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s;
+	json_t *o = NULL;
+
+	if (!id)
+		return json_null();
+	s = rprep(st, "SELECT file, line, text, hash FROM rules WHERE id = ?1");
+	if (!s)
+		return json_null();
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		o = json_object();
+		json_object_set_new(o, "file", col_text(s, 0));
+		json_object_set_new(o, "line", col_int(s, 1));
+		json_object_set_new(o, "text", col_text(s, 2));
+		json_object_set_new(o, "hash", col_text(s, 3));
+	}
+	sqlite3_finalize(s);
+	return o ? o : json_null();
+}
+
+/* decision_json - {KEY: column A, "reason": column B, "rule": rules row of column C} */
+static json_t *decision_json(struct store *st, sqlite3_stmt *s, int a, int b, int c, const char *key)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, key, col_text(s, a));
+	json_object_set_new(o, "reason", col_text(s, b));
+	json_object_set_new(o, "rule", rule_json(st, sqlite3_column_int64(s, c)));
+	return o;
+}
+
+/* visibility_json - {"inside", "outside", "reason", "rule"} from columns I..I+3 */
+static json_t *visibility_json(struct store *st, sqlite3_stmt *s, int i)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "inside", col_text(s, i));
+	json_object_set_new(o, "outside", col_text(s, i + 1));
+	json_object_set_new(o, "reason", col_text(s, i + 2));
+	json_object_set_new(o, "rule", rule_json(st, sqlite3_column_int64(s, i + 3)));
+	return o;
+}
 
 /* message_json - one message of store_thread() from the row at S; NULL on error */
 static json_t *message_json(struct store *st, sqlite3_stmt *s)
@@ -456,6 +509,8 @@ static json_t *message_json(struct store *st, sqlite3_stmt *s)
 		goto fail;
 	json_object_set_new(m, "in_reply_to", col_text(s, 11));
 	json_object_set_new(m, "parent", col_text(s, 12));
+	json_object_set_new(m, "log", decision_json(st, s, 14, 15, 16, "status"));
+	json_object_set_new(m, "visibility", visibility_json(st, s, 17));
 	return m;
 fail:
 	json_decref(m);
@@ -487,6 +542,70 @@ static json_t *thread_messages(struct store *st, int64_t id)
 	return a;
 }
 
+#define SQL_THREAD_LINKS \
+	"SELECT CASE WHEN l.account_id IS NOT NULL THEN 'account'" \
+	"  WHEN l.contact_id IS NOT NULL THEN 'contact' ELSE 'deal' END," \
+	" coalesce(a.domain, c.address, d.key), l.rule_id FROM links l" \
+	" LEFT JOIN accounts a ON a.id = l.account_id LEFT JOIN contacts c ON c.id = l.contact_id" \
+	" LEFT JOIN deals d ON d.id = l.deal_id WHERE l.thread_id = ?1 ORDER BY 1, 2"
+
+/* thread_links - "links": [{"kind", "key", "rule"}] of thread ID */
+static json_t *thread_links(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = rprep(st, SQL_THREAD_LINKS);
+	json_t *a, *o;
+	int rc;
+
+	if (!s)
+		return NULL;
+	a = json_array();
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		o = json_object();
+		json_object_set_new(o, "kind", col_text(s, 0));
+		json_object_set_new(o, "key", col_text(s, 1));
+		json_object_set_new(o, "rule", rule_json(st, sqlite3_column_int64(s, 2)));
+		json_array_append_new(a, o);
+	}
+	sqlite3_finalize(s);
+	if (!rdone(st, rc)) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* thread_decisions - "deals", "visibility", "unassigned" and "links" of thread ID into O */
+static int thread_decisions(struct store *st, json_t *o, int64_t id)
+{
+	sqlite3_stmt *s = rprep(st, "SELECT visibility, outside, vis_reason, vis_rule, unassigned"
+				" FROM threads WHERE id = ?1");
+	json_t *deals, *links;
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		json_object_set_new(o, "visibility", visibility_json(st, s, 0));
+		json_object_set_new(o, "unassigned", col_text(s, 4));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rdone(st, rc) ? -1 : -1;
+	deals = strings_of(st, "SELECT d.key FROM links l JOIN deals d ON d.id = l.deal_id"
+			   " WHERE l.thread_id = ?1 ORDER BY d.key", id);
+	links = deals ? thread_links(st, id) : NULL;
+	if (!links) {
+		json_decref(deals);
+		return -1;
+	}
+	json_object_set_new(o, "deals", deals);
+	json_object_set_new(o, "links", links);
+	return 0;
+}
+
 /* store_thread - one thread with its messages; see store.h */
 json_t *store_thread(struct store *st, int64_t id, char *err, size_t errlen)
 {
@@ -507,6 +626,10 @@ json_t *store_thread(struct store *st, int64_t id, char *err, size_t errlen)
 		rdone(st, rc);
 	else
 		o = thread_summary(st, s, 0);
+	if (o && thread_decisions(st, o, id) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	msgs = o ? thread_messages(st, id) : NULL;
 	if (o && !msgs) {
 		json_decref(o);
@@ -521,7 +644,7 @@ out:
 
 #define SQL_CONTACTS \
 	"SELECT c.id, c.address, c.name, a.domain, c.first_seen, c.last_seen, c.sent," \
-	" c.received, (SELECT count(*) FROM links l WHERE l.contact_id = c.id)" \
+	" c.received, (SELECT count(*) FROM links l WHERE l.contact_id = c.id), c.capture_rule" \
 	" FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id"
 
 /* contact_json - a contact row at S; "threads" is the count of linked threads */
@@ -593,6 +716,7 @@ json_t *store_contact(struct store *st, const char *addr, char *err, size_t errl
 		goto out;
 	}
 	json_object_set_new(o, "threads", threads);
+	json_object_set_new(o, "captured_by", rule_json(st, sqlite3_column_int64(s, 9)));
 out:
 	sqlite3_finalize(s);
 	return end_read(st, o);

@@ -179,8 +179,83 @@ static const char schema_v1[] =
 	/* contentless: the text lives (compressed) in messages; rowid = messages.id */
 	"CREATE VIRTUAL TABLE fts USING fts5(subject, body, people, content='');";
 
+/*
+ * version 1 -> 2: the rules engine.  Every decision names the rule that
+ * made it (a rules row: file, line, text, hash).  messages is rebuilt so
+ * that thread_id may be NULL: a skipped message is a metadata row in no
+ * thread.  Accounts gain their domains (several domains, one account),
+ * deals their contacts; threads their visibility and why they are
+ * unassigned.  Foreign keys are off while it runs (migrate_step).
+ */
+static const char schema_v2[] =
+	"CREATE TABLE rules ("
+	" id INTEGER PRIMARY KEY,"
+	" file TEXT NOT NULL,"
+	" line INTEGER NOT NULL,"
+	" hash TEXT NOT NULL,"           /* FNV-1a 64 of text: an edited rule is a new row */
+	" text TEXT NOT NULL,"
+	" UNIQUE (file, line, hash)"
+	");"
+	"CREATE TABLE messages_v2 ("
+	" id INTEGER PRIMARY KEY,"
+	" msgid TEXT NOT NULL UNIQUE,"
+	" thread_id INTEGER REFERENCES threads(id)," /* NULL: skipped */
+	" date INTEGER NOT NULL,"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound', 'internal')),"
+	" size INTEGER NOT NULL DEFAULT 0,"
+	" flags INTEGER NOT NULL DEFAULT 0,"
+	" body BLOB,"
+	" dict_id INTEGER REFERENCES zdicts(id),"
+	" body_len INTEGER NOT NULL DEFAULT 0,"
+	" body_offset INTEGER,"
+	" snippet TEXT,"
+	" quotes TEXT,"
+	" in_reply_to TEXT,"
+	" visibility TEXT NOT NULL DEFAULT 'workspace'," /* who is inside */
+	" rule TEXT NOT NULL DEFAULT 'default',"         /* FILE:LINE of the [log] rule */
+	" headers TEXT,"
+	" warnings TEXT,"
+	" log TEXT NOT NULL DEFAULT 'logged' CHECK (log IN ('logged', 'private', 'skipped')),"
+	" log_reason TEXT,"
+	" log_rule INTEGER REFERENCES rules(id),"
+	" outside TEXT NOT NULL DEFAULT 'everything',"  /* what others see */
+	" vis_reason TEXT,"
+	" vis_rule INTEGER REFERENCES rules(id),"
+	" untrusted INTEGER NOT NULL DEFAULT 0"  /* 1: inbound, not authenticated: links nobody */
+	");"
+	"INSERT INTO messages_v2 (id, msgid, thread_id, date, subject, direction, size, flags, body,"
+	" dict_id, body_len, body_offset, snippet, quotes, in_reply_to, visibility, rule, headers,"
+	" warnings) SELECT id, msgid, thread_id, date, subject, direction, size, flags, body,"
+	" dict_id, body_len, body_offset, snippet, quotes, in_reply_to, visibility, rule, headers,"
+	" warnings FROM messages;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_v2 RENAME TO messages;"
+	"CREATE INDEX messages_thread ON messages(thread_id, date);"
+	"CREATE INDEX messages_date ON messages(date);"
+	"ALTER TABLE threads ADD COLUMN outside TEXT NOT NULL DEFAULT 'everything';"
+	"ALTER TABLE threads ADD COLUMN vis_reason TEXT;"
+	"ALTER TABLE threads ADD COLUMN vis_rule INTEGER REFERENCES rules(id);"
+	"ALTER TABLE threads ADD COLUMN unassigned TEXT;" /* why nothing (or no deal) is linked */
+	"ALTER TABLE contacts ADD COLUMN capture_rule INTEGER REFERENCES rules(id);"
+	"ALTER TABLE links ADD COLUMN rule_id INTEGER REFERENCES rules(id);"
+	"ALTER TABLE accounts ADD COLUMN rule_id INTEGER REFERENCES rules(id);"
+	"CREATE TABLE account_domains ("
+	" domain TEXT PRIMARY KEY,"
+	" account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"INSERT INTO account_domains (domain, account_id) SELECT domain, id FROM accounts;"
+	"ALTER TABLE deals ADD COLUMN rule_id INTEGER REFERENCES rules(id);"
+	"CREATE TABLE deal_contacts ("
+	" deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,"
+	" address TEXT NOT NULL,"
+	" PRIMARY KEY (deal_id, address)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX deal_contacts_address ON deal_contacts(address);";
+
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -203,6 +278,20 @@ static int user_version(struct store *st, int *out)
 	return rc == SQLITE_OK ? STORE_OK : store_sqlerr(st, rc, "reading schema version");
 }
 
+/* fk_check - STORE_OK when PRAGMA foreign_key_check finds nothing */
+static int fk_check(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &s, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return store_fail(st, STORE_ECORRUPT, "%s: migration breaks a foreign key", st->path);
+	return rc == SQLITE_DONE ? STORE_OK : store_sqlerr(st, rc, "checking foreign keys");
+}
+
 /*
  * migrate_step - apply migrations[v] and set user_version v + 1 in one
  * transaction; another process may have done it first, which is fine.
@@ -213,13 +302,18 @@ static int migrate_step(struct store *st, int v)
 	char sql[64];
 	int cur = 0, rc;
 
-	rc = store_exec(st, "BEGIN IMMEDIATE");
+	/* a table rebuild must not cascade: foreign keys off, checked after */
+	rc = store_exec(st, "PRAGMA foreign_keys = OFF");
+	if (rc == STORE_OK)
+		rc = store_exec(st, "BEGIN IMMEDIATE");
 	if (rc != STORE_OK)
 		return rc;
 	rc = user_version(st, &cur);
 	if (rc != STORE_OK || cur > v)
 		goto out;
 	rc = store_exec(st, migrations[v]);
+	if (rc == STORE_OK)
+		rc = fk_check(st);
 	if (rc != STORE_OK)
 		goto out;
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
@@ -229,6 +323,7 @@ static int migrate_step(struct store *st, int v)
 out:
 	if (rc != STORE_OK || cur > v)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	return rc;
 }
 

@@ -9,10 +9,16 @@
  * thread links and the FTS5 index.  The read calls return jansson values
  * for crmctl and crmview to print; a store opened read-only never writes.
  *
- * Until the rules engine lands, the default policy decides: every message
- * is logged; external addresses of outbound mail become contacts unless
- * automated, free-mail domains make no accounts, and nobody on bulk mail,
- * bounces or auto-replies becomes a contact.
+ * The store decides nothing about people: each item carries the decisions
+ * of the rules engine (struct store_decision: logged or skipped, who
+ * becomes a contact, accounts, deals, links, visibility) and the store
+ * applies them, keeping with each the rule that made it (a row of the
+ * rules table: file, line, text, hash).  An item without decisions is
+ * logged, visible to the workspace, and makes no contact and no link.
+ * A skipped message keeps only a metadata row (id, date, direction, size,
+ * flags, why and by which rule) and its sources: no subject, body, raw
+ * source or participants.  store_apply() re-applies the rules to stored
+ * mail from its raw source.
  */
 #ifndef CRM_STORE_H
 #define CRM_STORE_H
@@ -23,7 +29,7 @@
 
 #include "../mail/mail.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -65,6 +71,50 @@ struct store_envelope {
 	int64_t arrival;
 };
 
+/* the rule line that made a decision (a rules_prov copied by ingest/) */
+struct store_rule {
+	const char *file;
+	unsigned line;
+	const char *text;
+	const char *hash;
+};
+
+/* the decisions about one external participant */
+struct store_person {
+	const char *addr;
+	int capture;                   /* 1: make it a contact when it is none */
+	int trusted;                   /* 0: unauthenticated: no contact made, updated or linked */
+	const struct store_rule *capture_rule;
+	const char *account;           /* account key (domain), NULL: none */
+	const char *account_name;      /* NULL: the key */
+	const struct store_rule *account_rule;
+};
+
+/* a deal, by key */
+struct store_deal {
+	const char *key;
+	const struct store_rule *rule;
+};
+
+/* what the rules decided for one message; everything is borrowed */
+struct store_decision {
+	int skip;                      /* 1: keep only the metadata row */
+	int marked_private;            /* [log] said "private" */
+	const char *log_reason;
+	const struct store_rule *log_rule;
+	const struct store_person *people;
+	size_t n_people;
+	const struct store_deal *deals;
+	size_t n_deals;
+	const struct store_rule *single_open;  /* link the contact's one open deal */
+	const struct store_rule *contacts_rule; /* link the thread to its contacts; NULL: none */
+	const char *unassigned;        /* why nothing may be linked, or NULL */
+	const char *inside;            /* "participants", "team:NAME", "workspace" */
+	const char *outside;           /* "nothing", "metadata", "subject", "everything" */
+	const char *visibility_reason;
+	const struct store_rule *visibility_rule;
+};
+
 struct store_item {
 	const struct mail_record *rec;
 	const char *raw;               /* original bytes, for the raw table */
@@ -73,12 +123,14 @@ struct store_item {
 	enum store_source source;
 	const char *origin;            /* "file[:offset]" or spool file name */
 	const struct store_envelope *env; /* NULL when none */
+	const struct store_decision *dec; /* the rules' decisions; NULL: log, link nothing */
 };
 
 struct store_result {
 	int64_t message_id;            /* messages.id */
-	int64_t thread_id;
+	int64_t thread_id;             /* 0 for a skipped message */
 	int duplicate;                 /* 1: the message was already stored */
+	int skipped;                   /* 1: stored as a skipped metadata row */
 };
 
 /*
@@ -113,6 +165,13 @@ enum store_direction store_direction_of(const struct store *st, const struct mai
 					int originated);
 
 /*
+ * store_direction_for - the same rule for a list of own domains, without a
+ * store (crmctl rules explain)
+ */
+enum store_direction store_direction_for(const char *const *own, size_t n_own,
+					 const struct mail_record *rec, int originated);
+
+/*
  * store_ingest - write a batch in one transaction
  *
  * results must have room for n entries.  Returns STORE_OK, or an error
@@ -121,6 +180,64 @@ enum store_direction store_direction_of(const struct store *st, const struct mai
  */
 int store_ingest(struct store *st, const struct store_item *items, size_t n,
 		 struct store_result *results, char *err, size_t errlen);
+
+/* ---- re-applying the rules to stored mail ---- */
+
+/* one stored message handed to the decide callback of store_apply() */
+struct store_stored {
+	int64_t id;
+	const char *msgid;
+	enum store_direction direction;
+	const char *raw;               /* the full raw source */
+	size_t raw_len;
+	const struct store_envelope *env; /* its envelope recipients */
+};
+
+/*
+ * decide: parse M->raw and fill it->rec and it->dec, which must stay valid
+ * until release(*priv, arg) is called; return 0, or -1 to leave the message
+ * as it is (release is not called then).
+ */
+typedef int (*store_decide_fn)(const struct store_stored *m, struct store_item *it, void **priv,
+			       void *arg);
+typedef void (*store_release_fn)(void *priv, void *arg);
+
+/*
+ * store_apply - re-apply the rules to logged messages dated SINCE or later
+ * (0: all) that have their full raw source, and to the other messages of
+ * their threads: re-log (a message now skipped loses its content),
+ * re-capture, re-associate and re-set visibility, in one transaction.
+ * With SINCE 0, contacts no rule captures any more are removed.  *changes
+ * gets {"evaluated", "unchanged_raw_missing", "skipped_kept", "removed":
+ * [lines], "added": [lines]}: the decisions before and after, each a line
+ * naming its rule.  dry_run rolls everything back.  Returns STORE_OK or an
+ * error class with err filled (nothing changed).
+ */
+int store_apply(struct store *st, int64_t since, int dry_run, store_decide_fn decide,
+		store_release_fn release, void *arg, json_t **changes, char *err, size_t errlen);
+
+/* ---- deals ---- */
+
+/* one deal as imported (crmctl deals import) */
+struct store_deal_row {
+	const char *key;
+	const char *name;
+	const char *account;           /* account domain, or NULL */
+	const char *const *contacts;   /* addresses */
+	size_t n_contacts;
+	int open;                      /* 1 open, 0 closed */
+};
+
+/*
+ * store_deals_import - insert or update deals by key (name, account,
+ * status, contacts replaced) in one transaction.  Returns STORE_OK or an
+ * error class with err filled.
+ */
+int store_deals_import(struct store *st, const struct store_deal_row *rows, size_t n,
+		       char *err, size_t errlen);
+
+/* store_deals - array of {"key", "name", "account", "status", "contacts": [], "threads"} */
+json_t *store_deals(struct store *st, char *err, size_t errlen);
 
 /* ---- reads: each returns a new jansson value (json_decref) or NULL with err ---- */
 
@@ -133,29 +250,35 @@ struct store_thread_filter {
 
 /* store_stats - {"schema_version", "messages", "threads", "contacts", "accounts",
  *   "attachments", "participants", "raw_bytes", "raw_stored_bytes", "inbound",
- *   "outbound", "internal"} */
+ *   "outbound", "internal", "skipped", "deals", "unassigned"}: messages and
+ *   directions count logged messages; skipped the metadata-only rows */
 json_t *store_stats(struct store *st, char *err, size_t errlen);
 
 /* store_threads - array of thread summaries, newest last_date first:
  *   {"id", "subject", "first_date", "last_date", "messages", "accounts": [domain],
- *    "contacts": [address]}; dates are "YYYY-MM-DDTHH:MM:SSZ" */
+ *    "contacts": [address]}; dates are "YYYY-MM-DDTHH:MM:SSZ"; threads
+ *   left without a logged message are not listed */
 json_t *store_threads(struct store *st, const struct store_thread_filter *f, char *err, size_t errlen);
 
 /* store_thread - one thread with its messages in date order, or NULL (err
  *   "no thread ID") when absent:
- *   {"id", "subject", "first_date", "last_date", "accounts", "contacts",
+ *   {"id", "subject", "first_date", "last_date", "accounts", "contacts", "deals",
+ *    "visibility": {"inside", "outside", "reason", "rule"}, "unassigned",
+ *    "links": [{"kind", "key", "rule"}],
  *    "messages": [{"id", "message_id", "date", "direction", "subject", "from",
  *      "to", "cc", "bcc", "envelope_rcpt", "flags": [names], "snippet", "body",
  *      "quotes": [[start, len]], "attachments": [{"filename", "content_type",
  *      "size", "sha256"}], "sources": [{"source", "origin"}], "in_reply_to",
- *      "parent"}]}   (addresses are {"name", "address"}) */
+ *      "parent", "log": {"status", "reason", "rule"}}]}   (addresses are
+ *   {"name", "address"}; a rule is {"file", "line", "text", "hash"} or null) */
 json_t *store_thread(struct store *st, int64_t id, char *err, size_t errlen);
 
 /* store_contacts - array of {"address", "name", "account", "first_seen",
  *   "last_seen", "sent", "received", "threads"} sorted by address */
 json_t *store_contacts(struct store *st, char *err, size_t errlen);
 
-/* store_contact - one contact with "threads": [ids], or NULL (err "no contact ADDR") */
+/* store_contact - one contact with "threads": [ids] and "captured_by": rule,
+ *   or NULL (err "no contact ADDR") */
 json_t *store_contact(struct store *st, const char *addr, char *err, size_t errlen);
 
 /* store_accounts - array of {"domain", "name", "contacts", "threads",

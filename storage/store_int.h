@@ -39,19 +39,36 @@ enum stmt_id {
 	S_MERGE_CONTS,
 	S_MERGE_KEYS,
 	S_MERGE_LINKS,
+	S_MERGE_VIS,
 	S_LINKS_DELETE,
 	S_THREAD_DELETE,
 	S_FALLBACK_CANDIDATES,
 	S_THREAD_HAS_ADDR,
 	S_CONTACT_GET,
 	S_CONTACT_INSERT,
+	S_CONTACT_SET_ACCOUNT,
 	S_ACCOUNT_INSERT,
 	S_ACCOUNT_GET,
+	S_ACCOUNT_SET_NAME,
+	S_ACCOUNT_DOMAIN,
 	S_LINK_CONTACT,
 	S_LINK_ACCOUNT,
+	S_LINK_DEAL,
 	S_LINK_PAST_CONTACT,
 	S_LINK_PAST_ACCOUNT,
 	S_CONTACT_RECOUNT,
+	S_THREADS_ASSIGNED,
+	S_RULE_INSERT,
+	S_RULE_GET,
+	S_DEAL_INSERT,
+	S_DEAL_GET,
+	S_DEALS_OPEN_OF,
+	S_THREAD_VIS_GET,
+	S_THREAD_VIS_SET,
+	S_THREAD_LINKS,
+	S_THREAD_UNASSIGNED,
+	S_MSG_DECISION,
+	S_MSG_SKIP_INSERT,
 	S_N
 };
 
@@ -60,6 +77,14 @@ enum stmt_id {
 
 /* how far a parent chain is walked looking for a cycle */
 #define STORE_MAX_PARENT_WALK 1000
+
+/* a rules row looked up in this transaction */
+struct store_rule_cached {
+	char *file, *hash;
+	unsigned line;
+	int64_t id;
+};
+#define STORE_RULE_CACHE 64
 
 /* a loaded decompression dictionary */
 struct store_ddict {
@@ -84,6 +109,8 @@ struct store {
 	struct store_ddict *ddicts;  /* dictionaries loaded for reading */
 	size_t n_ddicts;
 	int64_t dict_retry_at;       /* train again at this many messages */
+	struct store_rule_cached *rcache; /* rules rows of this transaction */
+	size_t n_rcache;
 	int64_t *touched;            /* contacts a batch touched (ids) */
 	size_t n_touched, cap_touched;
 	char *err;                   /* error buffer of the running call */
@@ -116,8 +143,24 @@ int store_thread_assign(struct store *st, const struct store_item *it, int64_t *
 int store_thread_link_ids(struct store *st, const struct mail_record *rec, int64_t mid, int64_t tid);
 int store_thread_refresh(struct store *st, int64_t tid);
 
-/* contact.c */
+/* contact.c: contacts, accounts and links as the rules decided */
+int store_stmt_err(struct store *st);
 int store_contacts_apply(struct store *st, const struct store_item *it, int64_t tid);
 int store_contacts_recount(struct store *st);
+int store_account_ensure(struct store *st, const char *key, const char *name,
+			 const struct store_rule *rule, int64_t *id);
+int store_link(struct store *st, enum stmt_id id, int64_t tid, int64_t target,
+	       const struct store_rule *rule);
+
+/* ingest.c */
+int store_fts_delete(struct store *st, const struct store_item *it, int64_t mid);
+
+/* decide.c: rule rows, deals, visibility, unassigned, the message's own decisions */
+int store_rule_id(struct store *st, const struct store_rule *r, int64_t *id);
+void store_rule_name(const struct store_rule *r, char *buf, size_t len);
+int store_decision_apply(struct store *st, const struct store_item *it, int64_t mid, int64_t tid);
+int store_message_decision(struct store *st, const struct store_item *it, int64_t mid);
+int store_skip_insert(struct store *st, const struct store_item *it, int64_t *mid);
+void store_rule_cache_clear(struct store *st);
 
 #endif

@@ -152,7 +152,7 @@ static int run2(struct store *st, enum stmt_id id, int64_t a, int64_t b, const c
 /*
  * merge - move everything of thread FROM into thread INTO and delete FROM:
  * messages, containers, Thread-Index keys, links (a link INTO already has
- * is dropped).  INTO's counts are recomputed later by store_thread_refresh.
+ * is dropped), and FROM's visibility when it is the more restrictive.  INTO's counts are recomputed later by store_thread_refresh.
  */
 static int merge(struct store *st, int64_t into, int64_t from)
 {
@@ -165,6 +165,8 @@ static int merge(struct store *st, int64_t into, int64_t from)
 		rc = run2(st, S_MERGE_KEYS, into, from, "merging threads");
 	if (rc == STORE_OK)
 		rc = run2(st, S_MERGE_LINKS, into, from, "merging threads");
+	if (rc == STORE_OK)
+		rc = run2(st, S_MERGE_VIS, into, from, "merging threads");
 	if (rc == STORE_OK)
 		rc = run2(st, S_LINKS_DELETE, from, 0, "merging threads");
 	if (rc == STORE_OK)
