@@ -54,6 +54,8 @@ struct item {
 	const char *direction;
 	int64_t thread_id;
 	int duplicate;
+	int skipped;                  /* the rules skipped it: metadata row only */
+	char *skip_reason;
 };
 
 struct batch {
@@ -87,6 +89,7 @@ static void item_clear(struct item *it)
 		free(it->rcpts[i]);
 	free(it->rcpts);
 	free(it->error);
+	free(it->skip_reason);
 	memset(it, 0, sizeof *it);
 }
 
@@ -170,6 +173,9 @@ static void on_outcome(const struct ingest_outcome *o, void *arg)
 	it->direction = milter_direction_name((int)o->direction);
 	it->thread_id = o->thread_id;
 	it->duplicate = o->duplicate;
+	it->skipped = o->skipped;
+	free(it->skip_reason);
+	it->skip_reason = o->skipped && o->skip_reason ? xstrdup(o->skip_reason) : NULL;
 	if (o->message_id) {	/* the parser's normalised id, the same for every copy */
 		free(it->message_id);
 		it->message_id = xstrdup(o->message_id);
@@ -239,6 +245,9 @@ static void log_item(const struct item *it)
 	} else if (it->duplicate) {
 		msg_info("%s: message-id=%s%s%s direction=%s skipped: already stored, envelope added; "
 			 "thread=%" PRId64, q, lt, mid, gt, it->direction, it->thread_id);
+	} else if (it->skipped) {
+		msg_info("%s: message-id=%s%s%s direction=%s skipped: %s", q, lt, mid, gt,
+			 it->direction, it->skip_reason ? it->skip_reason : "by the rules");
 	} else {
 		msg_info("%s: message-id=%s%s%s direction=%s logged%s; thread=%" PRId64, q, lt, mid,
 			 gt, it->direction, cut, it->thread_id);
