@@ -92,6 +92,15 @@ static void print_addrs(const char *label, json_t *arr)
 	putchar('\n');
 }
 
+/* rule_where - "FILE:LINE: TEXT" of a provenance object {"file", "line", "text"} */
+static const char *rule_where(json_t *rule, char *buf, size_t len)
+{
+	if (!json_is_object(rule))
+		return "(no rule recorded)";
+	snprintf(buf, len, "%s:%lld: %s", str(rule, "file"), num(rule, "line"), str(rule, "text"));
+	return buf;
+}
+
 /* finish - print V as JSON or through the text printer; returns a CLI status */
 static int finish(json_t *v, int json, void (*text)(json_t *), const char *err)
 {
@@ -212,7 +221,29 @@ static void message_text(json_t *m)
 	json_array_foreach(json_object_get(m, "attachments"), i, att)
 		printf("    attachment: %s (%s, %lld bytes)\n", str(att, "filename"),
 		       str(att, "content_type"), num(att, "size"));
+	json_t *log = json_object_get(m, "log");
+	char where[1024];
+	if (json_is_object(log))
+		printf("    %s: %s  [%s]\n", str(log, "status"), str(log, "reason"),
+		       rule_where(json_object_get(log, "rule"), where, sizeof where));
 	printf("    %s\n", str(m, "snippet"));
+}
+
+/* thread_why_text - the thread's visibility, unassigned reason and links with their rules */
+static void thread_why_text(json_t *t)
+{
+	char where[1024];
+	json_t *vis = json_object_get(t, "visibility");
+	if (json_is_object(vis))
+		printf("visibility: inside %s, outside %s  [%s]\n", str(vis, "inside"),
+		       str(vis, "outside"), rule_where(json_object_get(vis, "rule"), where, sizeof where));
+	if (json_is_string(json_object_get(t, "unassigned")))
+		printf("unassigned: %s\n", str(t, "unassigned"));
+	size_t i;
+	json_t *l;
+	json_array_foreach(json_object_get(t, "links"), i, l)
+		printf("link: %s %s  [%s]\n", str(l, "kind"), str(l, "key"),
+		       rule_where(json_object_get(l, "rule"), where, sizeof where));
 }
 
 static void thread_text(json_t *t)
@@ -222,7 +253,9 @@ static void thread_text(json_t *t)
 	print_joined(json_object_get(t, "accounts"));
 	printf("\ncontacts: ");
 	print_joined(json_object_get(t, "contacts"));
-	printf("\nmessages: %zu\n", json_array_size(json_object_get(t, "messages")));
+	putchar('\n');
+	thread_why_text(t);
+	printf("messages: %zu\n", json_array_size(json_object_get(t, "messages")));
 	size_t i;
 	json_t *m;
 	json_array_foreach(json_object_get(t, "messages"), i, m)
@@ -239,6 +272,8 @@ static void contact_text(json_t *c)
 	       day_time(str(c, "last_seen"), b, sizeof b));
 	printf("sent:     %lld\n", num(c, "sent"));
 	printf("received: %lld\n", num(c, "received"));
+	char where[1024];
+	printf("captured: %s\n", rule_where(json_object_get(c, "captured_by"), where, sizeof where));
 	printf("threads:  ");
 	size_t i;
 	json_t *t;
