@@ -21,3 +21,6 @@ check_output "the account filter lists acme.com's threads" \
 check_output "show contact, as JSON" "$EXPECTED/T010-contact-dave.json" \
 	crm show contact dave@mail.acme.com --json
 check_output "show thread 1, as text" "$EXPECTED/T010-thread-1.txt" crm show thread 1
+crm show contact dave@mail.acme.com > "$TMP/contact.txt"
+check_grep "show contact names the rule that captured the contact" \
+	"^captured: built-in:12: policy sent$" "$TMP/contact.txt"
