@@ -335,16 +335,9 @@ int store_apply(struct store *st, int64_t since, int dry_run, store_decide_fn de
 	int rc;
 
 	*changes = NULL;
-	if (err && errlen)
-		err[0] = '\0';
-	st->err = err;
-	st->errlen = errlen;
-	st->n_touched = 0;
-	store_rule_cache_clear(st);
-	if (st->readonly) {
-		rc = store_fail(st, STORE_EREADONLY, "%s: store opened read-only", st->path);
+	rc = store_write_begin(st, err, errlen);
+	if (rc != STORE_OK)
 		goto out;
-	}
 	rc = store_exec(st, "BEGIN IMMEDIATE");
 	if (rc == STORE_OK)
 		rc = snapshot(st, "apply_before");
@@ -381,9 +374,5 @@ int store_apply(struct store *st, int64_t since, int dry_run, store_decide_fn de
 	else
 		json_decref(report);
 out:
-	store_rule_cache_clear(st);
-	st->n_touched = 0;
-	st->err = NULL;
-	st->errlen = 0;
-	return rc;
+	return store_write_end(st, rc);
 }

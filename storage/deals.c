@@ -80,12 +80,9 @@ int store_deals_import(struct store *st, const struct store_deal_row *rows, size
 	int64_t aid, id = 0;
 	int rc;
 
-	if (err && errlen)
-		err[0] = '\0';
-	st->err = err;
-	st->errlen = errlen;
-	store_rule_cache_clear(st);
-	rc = store_exec(st, "BEGIN IMMEDIATE");
+	rc = store_write_begin(st, err, errlen);
+	if (rc == STORE_OK)
+		rc = store_exec(st, "BEGIN IMMEDIATE");
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 		aid = 0;
 		if (rows[i].account && *rows[i].account)
@@ -99,9 +96,7 @@ int store_deals_import(struct store *st, const struct store_deal_row *rows, size
 		rc = store_exec(st, "COMMIT");
 	if (rc != STORE_OK && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	st->err = NULL;
-	st->errlen = 0;
-	return rc;
+	return store_write_end(st, rc);
 }
 
 /* store_deals - see store.h */

@@ -606,16 +606,9 @@ int store_ingest(struct store *st, const struct store_item *items, size_t n,
 	size_t i;
 	int rc;
 
-	if (err && errlen)
-		err[0] = '\0';
-	st->err = err;
-	st->errlen = errlen;
-	st->n_touched = 0;
-	store_rule_cache_clear(st);
-	if (st->readonly) {
-		rc = store_fail(st, STORE_EREADONLY, "%s: store opened read-only", st->path);
+	rc = store_write_begin(st, err, errlen);
+	if (rc != STORE_OK)
 		goto out;
-	}
 	if (n > 0 && (!items || !results)) {
 		rc = store_fail(st, STORE_EINVAL, "%s: ingest without items or results", st->path);
 		goto out;
@@ -632,9 +625,5 @@ int store_ingest(struct store *st, const struct store_item *items, size_t n,
 	if (rc != STORE_OK && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 out:
-	store_rule_cache_clear(st);
-	st->n_touched = 0;
-	st->err = NULL;
-	st->errlen = 0;
-	return rc;
+	return store_write_end(st, rc);
 }

@@ -491,3 +491,27 @@ const char *store_strerror(int err)
 		return "invalid";
 	}
 }
+
+/* store_write_begin - see store_int.h */
+int store_write_begin(struct store *st, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	st->err = err;
+	st->errlen = errlen;
+	st->n_touched = 0;
+	store_rule_cache_clear(st);
+	if (st->readonly)
+		return store_fail(st, STORE_EREADONLY, "%s: store opened read-only", st->path);
+	return STORE_OK;
+}
+
+/* store_write_end - see store_int.h */
+int store_write_end(struct store *st, int rc)
+{
+	store_rule_cache_clear(st);
+	st->n_touched = 0;
+	st->err = NULL;
+	st->errlen = 0;
+	return rc;
+}

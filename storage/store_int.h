@@ -163,4 +163,13 @@ int store_message_decision(struct store *st, const struct store_item *it, int64_
 int store_skip_insert(struct store *st, const struct store_item *it, int64_t *mid);
 void store_rule_cache_clear(struct store *st);
 
+/*
+ * store_write_begin - start one write call (ingest, apply...): errors go to
+ * ERR, the per-call state (contacts touched, rule cache) starts empty.
+ * Returns STORE_OK, or STORE_EREADONLY with err filled for a read-only
+ * store.  store_write_end() ends every call and returns RC unchanged.
+ */
+int store_write_begin(struct store *st, char *err, size_t errlen);
+int store_write_end(struct store *st, int rc);
+
 #endif
