@@ -3,6 +3,8 @@
 #   make            build everything into build/
 #   make test       install missing packages (as root), build, run every suite
 #   make asan       the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-slow  the load test (10,000 messages through Postfix); CI runs it too
+#   make fuzz       libFuzzer targets (clang, ASan + UBSan), FUZZ_TIME seconds each
 #   make demo       a private Postfix + crmilter on loopback with a sample conversation
 #   make deps       install the Debian 12 packages (or print the command)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
@@ -61,7 +63,7 @@ LIBMILTER := $(BUILD)/libcrmilter.a
 PROGS      := $(BUILD)/crmctl $(if $(wildcard milter/main.c),$(BUILD)/crmilter)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all test asan deps check-deps install clean unit demo
+.PHONY: all test asan deps check-deps install clean unit demo fuzz fuzz-bins test-slow
 all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -112,6 +114,40 @@ $(UNIT_TESTS):
 
 unit: $(UNIT_TESTS)
 
+# ---- fuzz targets (tests/fuzz/README.md) ----
+# Each tests/fuzz/fuzz_NAME.c is built as $(BUILD)/fuzz/fuzz_NAME: under the
+# normal build with standalone.c's main() (make test replays the regression
+# inputs and seeds through it, no clang needed); under `make fuzz` with
+# LIBFUZZER=-fsanitize=fuzzer (libFuzzer's main).  FUZZ_LIBS_fuzz_NAME names
+# what a target links; a target without one links every library.
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
+FUZZ_MAIN  := $(if $(LIBFUZZER),,$(BUILD)/obj/tests/fuzz/standalone.o)
+FUZZ_TIME  ?= 180
+FUZZ_LIBS_fuzz_mail_parse  := $(LIBMAIL) $(LIBCOMMON)
+FUZZ_LIBS_fuzz_mail_source := $(LIBMAIL) $(LIBCOMMON)
+FUZZ_LIBS_fuzz_conf        := $(LIBCOMMON)
+FUZZ_LIBS_fuzz_spool       := $(BUILD)/obj/milter/spool.o $(LIBCOMMON)
+define fuzz_rule
+$(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(BUILD)/obj/tests/fuzz/util.o $(FUZZ_MAIN) \
+	$(or $(FUZZ_LIBS_$(1)),$(LIBS))
+endef
+$(foreach f,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(f))))
+$(FUZZ_BINS):
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LIBFUZZER) -o $@ $^ $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+# make fuzz [FUZZ_TIME=seconds per target] [FUZZ_TARGETS="fuzz_conf ..."]
+fuzz:
+	@sh build-aux/deps.sh --missing --fuzz
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g" \
+		SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LIBFUZZER=-fsanitize=fuzzer fuzz-bins
+	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
+
 deps:
 	@sh build-aux/deps.sh
 
@@ -120,12 +156,17 @@ check-deps:
 
 # the suite: builds in a sub-make so that pkg-config runs after deps are in
 test: check-deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit fuzz-bins
 	@sh tests/run.sh $(BUILD)
+
+# the slow suites only (tests/S*.sh: the 10,000-message load test)
+test-slow: check-deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/run.sh $(BUILD) slow
 
 asan: check-deps
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g" \
-		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit fuzz-bins
 	@CRM_SANITIZE=1 sh tests/run.sh build-asan
 
 # demo: needs root; installs what is missing, then runs until Ctrl-C
@@ -143,6 +184,6 @@ install: all
 	install -m 0644 contrib/crmilter.conf.example contrib/rules.example $(DESTDIR)$(DATADIR)/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -33,6 +33,7 @@ void log_set_verbose(int verbose)
 }
 
 /* log_vemit - write one message at PRIORITY */
+__attribute__((format(printf, 3, 0)))
 static void log_vemit(int priority, const char *prefix, const char *fmt, va_list ap)
 {
 	if (log_syslog) {

@@ -161,7 +161,7 @@ static int walk(struct mail_source *src, const char *dir, int depth, int maildir
 		}
 		n++;
 	}
-	if (n > 0)	/* qsort(NULL, 0) is undefined behaviour */
+	if (n > 0)	/* qsort must not get the NULL of an empty folder */
 		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = walk_entry(src, dir, names[i], depth, maildir_sub, err, errlen);

@@ -3,6 +3,9 @@
  *
  * crmilter [-c FILE] [-f] [-p SOCKET] [-u USER] [-P PIDFILE] [-v] [-V] [--help]
  *
+ * Files are created with umask 027: the store and the spool hold mail
+ * and are never readable by other users.
+ *
  * Start-up opens everything that may need privilege first: the
  * configuration, the spool (created and given to the service user), the
  * milter socket and the store (opened as the service user, so the files it
@@ -306,6 +309,9 @@ int main(int argc, char **argv)
 	char err[1024];
 	int c;
 
+	/* everything we create (store, its -wal/-shm, spool files, pid file) is
+	 * for the service user and its group only: SQLite would make 0644 */
+	umask(027);
 	log_open("crmilter", 0, 0);
 	while ((c = getopt_long(argc, argv, "c:fp:u:P:vVh", longopts, NULL)) != -1) {
 		switch (c) {

@@ -502,7 +502,7 @@ int spool_list(struct spool *sp, enum spool_area area, struct spool_list *out, c
 			goto oom;
 		n++;
 	}
-	if (n > 0)	/* qsort(NULL, 0) is undefined behaviour */
+	if (n > 0)	/* qsort must not get the NULL of an empty area */
 		qsort(names, n, sizeof *names, name_cmp);
 	out->names = names;
 	out->n = n;

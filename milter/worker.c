@@ -15,6 +15,11 @@
  * or store, moves to failed/ with its reason.  A batch the store refuses
  * as bad data is retried one message at a time to find the culprit.
  *
+ * The store file is watched by identity (device and inode): when it is
+ * deleted or replaced under the open connection, a batch written into the
+ * old file does not count (its files stay in new/), and the store is
+ * opened again, which creates a new one.
+ *
  * One log line per message: queue id, Message-ID, direction, logged or
  * skipped and why, thread.
  */
@@ -24,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +79,9 @@ static struct spool *w_spool;
 static struct ingest *w_ingest;
 static unsigned w_generation;
 static char w_last_err[1024];     /* the last store error logged, to log each once */
+static char *w_db_path;           /* the store file the pipeline has open */
+static dev_t w_db_dev;            /* ... and its identity, to notice it deleted or replaced */
+static ino_t w_db_ino;
 
 /* item_clear - free what one item holds */
 static void item_clear(struct item *it)
@@ -260,12 +269,35 @@ static int open_pipeline(char *err, size_t errlen)
 	struct milter_cfg *cfg = milter_cfg_get();
 	int rc = ingest_open(&cfg->conf, on_outcome, &w_batch, &w_ingest, err, errlen);
 	w_generation = cfg->generation;
+	free(w_db_path);
+	w_db_path = NULL;
+	if (rc == STORE_OK && cfg->conf.database) {
+		struct stat st;
+		if (stat(cfg->conf.database, &st) == 0) {
+			w_db_path = xstrdup(cfg->conf.database);
+			w_db_dev = st.st_dev;
+			w_db_ino = st.st_ino;
+		}
+	}
 	milter_cfg_put(cfg);
 	if (rc != STORE_OK) {
 		w_ingest = NULL;
 		snprintf(w_last_err, sizeof w_last_err, "%s", err);
 	}
 	return rc;
+}
+
+/* store_file_gone - 1 (and a warning) when the open store's file was deleted or replaced */
+static int store_file_gone(void)
+{
+	struct stat st;
+	if (!w_ingest || !w_db_path)
+		return 0;
+	if (stat(w_db_path, &st) == 0 && st.st_dev == w_db_dev && st.st_ino == w_db_ino)
+		return 0;
+	msg_warn("store file %s was removed or replaced: opening it again; the spool keeps "
+		 "what was not stored in it", w_db_path);
+	return 1;
 }
 
 /* close_pipeline - drop the pipeline (and anything queued in it) */
@@ -327,6 +359,13 @@ static int run_batch(const struct spool_list *l, size_t *pos, size_t max)
 	*pos = i;
 	if (rc == STORE_OK)
 		rc = ingest_flush(w_ingest, err, sizeof err);
+	if (rc == STORE_OK && store_file_gone()) {
+		/* committed into a file nobody will open again: the files stay in new/ */
+		*pos = start;
+		close_pipeline();
+		batch_clear(&w_batch);
+		return STORE_EIO;
+	}
 	if (rc != STORE_OK) {
 		msg_warn("store %s: %s: %zu spooled message%s wait in the spool", store_strerror(rc),
 			 err, w_batch.n, w_batch.n == 1 ? "" : "s");
@@ -377,6 +416,8 @@ static void *worker_main(void *arg)
 			msg_info("configuration changed: reopening the store");
 			close_pipeline();
 		}
+		if (store_file_gone())
+			close_pipeline();
 		if (!w_ingest) {
 			char before[sizeof w_last_err];
 			snprintf(before, sizeof before, "%s", w_last_err);
@@ -435,6 +476,8 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w_lock);
 	}
 	close_pipeline();
+	free(w_db_path);
+	w_db_path = NULL;
 	batch_clear(&w_batch);
 	free(w_batch.items);
 	w_batch.items = NULL;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store_int.h"
 
@@ -315,6 +317,33 @@ static int apply_pragmas(struct store *st, int busy_ms)
 	return rc;
 }
 
+/*
+ * sidecar_modes - give PATH-wal and PATH-shm the database file's mode again
+ *
+ * SQLite creates -wal and -shm with the mode of the database file.  When
+ * they were made while the file was read-only (an admin's chmod 0444), they
+ * stay read-only after the file is writable again, and every write fails
+ * with "attempt to write a readonly database" until someone fixes them by
+ * hand.  Only our own files are changed, and only when the database file
+ * itself is writable.
+ */
+static void sidecar_modes(const char *path)
+{
+	static const char *const suffix[] = { "-wal", "-shm" };
+	struct stat db, sc;
+	char side[4096];
+
+	if (stat(path, &db) < 0 || access(path, W_OK) < 0)
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		if ((size_t)snprintf(side, sizeof side, "%s%s", path, suffix[i]) >= sizeof side)
+			return;
+		if (stat(side, &sc) == 0 && sc.st_uid == geteuid() &&
+		    (sc.st_mode & 0777) != (db.st_mode & 0777))
+			(void)chmod(side, db.st_mode & 0777);
+	}
+}
+
 /* store_open - open or create the store; see store.h */
 int store_open(const struct store_opts *opts, struct store **out, char *err, size_t errlen)
 {
@@ -340,6 +369,8 @@ int store_open(const struct store_opts *opts, struct store **out, char *err, siz
 	st->readonly = opts->readonly;
 	st->raw = opts->raw;
 	flags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (!st->readonly)
+		sidecar_modes(st->path);
 	rc = sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		rc = store_sqlerr(st, rc, "cannot open");

@@ -1,11 +1,13 @@
 #!/bin/sh
 # run.sh - run every test suite and print one closing line "N passed, N failed"
 #
-# usage: tests/run.sh BUILD_DIR
+# usage: tests/run.sh BUILD_DIR [slow]
 # Unit tests (cmocka, TAP output) are build/tests/test_*; end-to-end tests are
 # tests/T*.sh, which print TAP lines through tests/test-lib.sh.  A suite that
-# dies without reporting counts as one failure.
+# dies without reporting counts as one failure.  With "slow", only the slow
+# suites tests/S*.sh run (make test-slow: the load test).
 BUILD=${1:-build}
+SLOW=${2:-}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "$TOP" && cd "$BUILD" && pwd) || { echo "run.sh: no build dir"; exit 2; }
 export CRM_BUILD="$BUILD" CRM_TOP="$TOP"
@@ -37,14 +39,17 @@ tally() {
 	return 0
 }
 
-for t in "$BUILD"/tests/test_*; do
+UNITS="$BUILD/tests/test_*"; SCRIPTS="$TOP/tests/T[0-9]*.sh"
+[ "$SLOW" = slow ] && { UNITS=""; SCRIPTS="$TOP/tests/S[0-9]*.sh"; }
+
+for t in $UNITS; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	(cd "$TOP" && "$t") > "$LOG/$name.log" 2>&1
 	tally "$name" $? "$LOG/$name.log"
 done
 
-for t in "$TOP"/tests/T[0-9]*.sh; do
+for t in $SCRIPTS; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
 	(cd "$TOP" && bash "$t") > "$LOG/$name.log" 2>&1

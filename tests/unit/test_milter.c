@@ -259,7 +259,7 @@ static void test_spool_abandon_and_clean(void **state)
 	assert_int_equal(l.n, 1);
 	spool_list_free(&l);
 	assert_int_equal(spool_clean_tmp(sp), 1);	/* what a crash leaves behind */
-	spool_abandon(g);	/* frees the handle; its file is already cleaned */
+	spool_abandon(g);	/* after the "crash": frees what the process held (the file is gone) */
 	assert_int_equal(spool_lock(sp, err, sizeof err), 0);
 	struct spool *sp2;
 	assert_int_equal(spool_open(dir, 0, &sp2, err, sizeof err), 0);

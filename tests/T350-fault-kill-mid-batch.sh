@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# T350-fault-kill-mid-batch.sh - crmilter is killed with SIGKILL in the
+# middle of a batch and restarted: every message it accepted is in the
+# store exactly once.  Two rounds of 300 messages, gathered in the spool
+# behind a held lock; crmilter is stopped (SIGSTOP), the lock released and
+# crmilter continued (SIGCONT) so that its worker starts one batch of 300 at
+# once: round 1 is killed 100 ms into that batch (parsing and writing,
+# before its commit), round 2 right after the commit, while the batch's
+# spool files are being removed one by one.
+. "$(dirname "$0")/test-lib.sh"
+. "$CRM_TOP/tests/milter/faults.sh"
+fault_requirements "SIGKILL mid-batch"
+fault_setup
+
+# killer MODE - SIGKILL crmilter at the moment MODE names (polls every ms)
+killer() {
+	python3 - "$1" "$CRM_PID" "$LOG" "$TMP/killer-ready" <<'PY'
+import os, sys, time
+mode, pid, log, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+count = lambda what: open(log, errors="replace").read().count(what)
+logged0 = count(" logged; ")
+open(ready, "w").close()
+end = time.time() + 60
+while time.time() < end:
+    if mode == "batch" and os.path.exists(ready + ".go"):
+        time.sleep(0.1)
+        break
+    if mode == "log" and count(" logged; ") > logged0:
+        break
+    time.sleep(0.001)
+os.kill(pid, 9)
+PY
+}
+
+for round in 1 2; do
+	mode=batch; [ $round -eq 2 ] && mode=log
+	python3 - "$DB" "$TMP/locked$round" "$TMP/release$round" > "$TMP/locker.out" 2>&1 <<-'PY' &
+	import os, sqlite3, sys, time
+	db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+	db.execute("BEGIN EXCLUSIVE")
+	open(sys.argv[2], "w").close()
+	while not os.path.exists(sys.argv[3]):
+	    time.sleep(0.05)
+	db.execute("COMMIT")
+	PY
+	locker=$!
+	wait_for 15 test -e "$TMP/locked$round"
+	check "round $round: 300 messages are sent while the store is locked" send kill$round 300 --clients 4
+	check_delivered kill$round
+	check_equal "round $round: all 300 wait in the spool" 300 "$(ls "$SPOOL_DIR/new" | wc -l)"
+	kill -STOP "$CRM_PID"
+	: > "$TMP/release$round"
+	wait $locker
+	rm -f "$TMP/killer-ready" "$TMP/killer-ready.go"
+	killer $mode &
+	kpid=$!
+	wait_for 10 test -e "$TMP/killer-ready"
+	: > "$TMP/killer-ready.go"
+	kill -CONT "$CRM_PID"
+	wait $kpid
+	wait "$CRM_PID" 2> /dev/null 3>&-
+	CRM_PID=
+	left=$(ls "$SPOOL_DIR/new" | wc -l)
+	stored=$(q "select count(*) from messages where msgid like 'kill$round-%'")
+	if [ $mode = batch ] && [ "$left" -gt 0 ] && [ $((stored + left)) -eq 300 ]; then
+		ok "round 1: killed inside a batch, before its commit ($stored stored earlier, $left still in new/)"
+	elif [ $mode = log ] && [ $((stored + left)) -gt 300 ]; then
+		ok "round 2: killed after a commit ($stored committed, $left still in new/, $((stored + left - 300)) of them both)"
+	else
+		notok "round $round: killed mid-batch ($stored committed, $left still in new/)"
+	fi
+	check "round $round: crmilter restarts on the same spool and store" crm_start "$CONF" "$LOG" -v
+	check "round $round: the worker drains the spool" wait_spool_empty 60
+	check_stored_once kill$round
+done
+check_equal "nothing failed" 0 "$(ls "$SPOOL_DIR/failed" | wc -l)"
+check "the store passes SQLite's integrity check" test "$(q 'pragma integrity_check')" = ok
