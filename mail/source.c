@@ -26,6 +26,7 @@
 #define SOURCE_MAX_FILES  10000000
 #define SOURCE_MAX_DEPTH  32
 #define SOURCE_READ_MAX   (4u * 1024 * 1024)  /* smaller files are read, larger mapped */
+#define SOURCE_RELEASE    (64u * 1024 * 1024) /* mapped bytes read before they are let go */
 
 /* where the current file's bytes live */
 enum map_kind { MAP_NONE, MAP_MAPPED, MAP_READ, MAP_COPY };
@@ -45,6 +46,7 @@ struct mail_source {
 	char *readbuf;         /* reused for small files: no mmap/munmap per file */
 	size_t readbuf_cap;
 	size_t pos;            /* mbox: offset of the next "From " line */
+	size_t released;       /* mapped bytes below this were handed back (madvise) */
 	int in_mbox;
 	int64_t mtime;
 	const char *path;
@@ -278,6 +280,8 @@ static int map_large(struct mail_source *src, int fd, size_t size)
 	void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (m == MAP_FAILED)
 		return -1;
+	(void)madvise(m, size, MADV_SEQUENTIAL);
+	src->released = 0;
 	src->map = m;
 	src->map_len = size;
 	src->kind = MAP_MAPPED;
@@ -385,6 +389,23 @@ static ssize_t copy_unescaped(struct mail_source *src, const char *p, size_t len
 	return (ssize_t)o;
 }
 
+/*
+ * release_read - hand the pages of a mapped mbox that are read back to the
+ * kernel, so that a 10 GB mbox does not show 10 GB resident while it is
+ * imported (they are page cache, but an admin watching top cannot tell)
+ */
+static void release_read(struct mail_source *src)
+{
+	if (src->kind != MAP_MAPPED || src->pos - src->released < SOURCE_RELEASE)
+		return;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t upto = src->pos / (size_t)page * (size_t)page;
+	if (upto > src->released) {
+		(void)madvise(src->map + src->released, upto - src->released, MADV_DONTNEED);
+		src->released = upto;
+	}
+}
+
 /* mbox_next - the next message of the mapped mbox; 1, 0 at its end, -1 error */
 static int mbox_next(struct mail_source *src, struct mail_item *item, char *err, size_t errlen)
 {
@@ -392,6 +413,7 @@ static int mbox_next(struct mail_source *src, struct mail_item *item, char *err,
 	size_t len = src->map_len, start = src->pos;
 	if (start >= len)
 		return 0;
+	release_read(src);
 	const char *nl = memchr(map + start, '\n', len - start);
 	size_t body = nl ? (size_t)(nl - map) + 1 : len;
 	const char *hit = body < len ? memmem(map + body - 1, len - body + 1, "\nFrom ", 6) : NULL;

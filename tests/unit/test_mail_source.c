@@ -157,6 +157,58 @@ static void test_looks_like_message(void **state)
 	assert_false(mail_looks_like_message("", 0));
 }
 
+/* rss_file_kb - this process's resident file-backed memory, from /proc */
+static long rss_file_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "RssFile: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* a big mbox is read without keeping what was read resident */
+static void test_big_mbox_does_not_stay_resident(void **state)
+{
+	static char msg[64 * 1024];
+	const size_t n_msgs = 2560;	/* 160 MB */
+	char path[256];
+	snprintf(path, sizeof path, "%s/big", dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	memset(msg, 'x', sizeof msg);
+	for (size_t i = 0; i < sizeof msg; i += 64)
+		msg[i] = '\n';
+	for (size_t i = 0; i < n_msgs; i++) {
+		fprintf(f, "From a@b Thu Jan  2 10:00:00 2025\nSubject: %zu\n", i);
+		assert_int_equal(fwrite(msg, 1, sizeof msg, f), sizeof msg);
+		fputc('\n', f);
+	}
+	fclose(f);
+	struct mail_source *src;
+	struct mail_item it;
+	char err[256];
+	size_t got = 0;
+	long peak = 0;
+	assert_int_equal(mail_source_open(path, &src, err, sizeof err), 0);
+	while (mail_source_next(src, &it, err, sizeof err) == 1) {
+		got++;
+		long kb = rss_file_kb();
+		if (kb > peak)
+			peak = kb;
+	}
+	assert_int_equal(got, n_msgs);
+	mail_source_close(src);
+	if (peak < 0)
+		skip();	/* no /proc */
+	assert_true(peak < 120 * 1024);	/* the file is 160 MB; 64 MB may stay mapped */
+}
+
 static void test_missing_path(void **state)
 {
 	struct mail_source *src;
@@ -201,6 +253,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_empty_file_is_reported_and_run_goes_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cr_only_file_gets_lf_lines, setup, teardown),
 		cmocka_unit_test(test_looks_like_message),
+		cmocka_unit_test_setup_teardown(test_big_mbox_does_not_stay_resident, setup, teardown),
 		cmocka_unit_test(test_missing_path),
 		cmocka_unit_test(test_shared_corpus_mbox_split),
 	};
