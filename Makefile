@@ -31,6 +31,11 @@ WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(SAN) \
 	-DCRM_DATADIR='"$(DATADIR)"' -DCRM_SYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
 LDLIBS := $(PKG_LIBS) -lm -pthread
+# crmview's HTTP server and the password hashing of crmview and crmctl user
+VIEW_PKGS  := libmicrohttpd libsodium
+VIEW_CFLAGS := $(shell pkg-config --cflags $(VIEW_PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+VIEW_LIBS  := $(shell pkg-config --libs $(VIEW_PKGS) 2>/dev/null)
+ALL_CFLAGS += $(VIEW_CFLAGS)
 
 COMMON_SRC := $(wildcard common/*.c)
 MAIL_SRC   := $(wildcard mail/*.c)
@@ -39,6 +44,7 @@ RULES_SRC  := $(wildcard rules/*.c)
 INGEST_SRC := $(wildcard ingest/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
 MILTER_SRC := $(filter-out milter/main.c,$(wildcard milter/*.c))
+VIEWER_SRC := $(filter-out viewer/main.c,$(wildcard viewer/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 # quiet build lines; make V=1 shows the full commands
@@ -59,8 +65,9 @@ LIBRULES  := $(BUILD)/librules.a
 LIBINGEST := $(BUILD)/libingest.a
 LIBS      := $(LIBINGEST) $(LIBRULES) $(LIBSTORE) $(LIBMAIL) $(LIBCOMMON)
 LIBMILTER := $(BUILD)/libcrmilter.a
+LIBVIEWER := $(BUILD)/libviewer.a
 
-PROGS      := $(BUILD)/crmctl $(if $(wildcard milter/main.c),$(BUILD)/crmilter)
+PROGS      := $(BUILD)/crmctl $(if $(wildcard milter/main.c),$(BUILD)/crmilter) $(BUILD)/crmview
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all test asan deps check-deps install clean unit demo fuzz fuzz-bins test-slow
@@ -77,7 +84,8 @@ $(LIBSTORE): $(call obj,$(STORE_SRC))
 $(LIBRULES): $(call obj,$(RULES_SRC))
 $(LIBINGEST): $(call obj,$(INGEST_SRC))
 $(LIBMILTER): $(call obj,$(MILTER_SRC))
-$(LIBS) $(LIBMILTER):
+$(LIBVIEWER): $(call obj,$(VIEWER_SRC)) $(BUILD)/obj/$(BUILD)/gen/style_css.o
+$(LIBS) $(LIBMILTER) $(LIBVIEWER):
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -86,12 +94,25 @@ $(LIBS) $(LIBMILTER):
 # which has no libmilter calls
 $(BUILD)/crmctl: $(call obj,$(CLI_SRC) $(wildcard milter/spool.c)) $(LIBS)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(VIEW_LIBS)
 
 # libmilter has no pkg-config file
 $(BUILD)/crmilter: $(BUILD)/obj/milter/main.o $(LIBMILTER) $(LIBS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lmilter
+
+# crmview: the read-only viewer; its stylesheet is compiled in
+$(BUILD)/crmview: $(BUILD)/obj/viewer/main.o $(LIBVIEWER) $(LIBSTORE) $(LIBMAIL) $(LIBCOMMON)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(VIEW_LIBS)
+
+$(BUILD)/gen/style_css.c: viewer/static/style.css
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)
+	$(Q){ echo '/* generated from $< by the Makefile: do not edit */'; \
+	  echo '#include <stddef.h>'; echo 'const unsigned char view_style_css[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; \
+	  echo 'const size_t view_style_css_len = sizeof view_style_css;'; } > $@
 
 # each unit test links only the modules it tests, so one module's tests
 # build while another module is broken
@@ -100,17 +121,20 @@ CONF_TESTS  := $(call unit_bins,test_conf)
 MAIL_TESTS  := $(call unit_bins,test_mail)
 MILTER_TESTS := $(call unit_bins,test_milter)
 RULES_TESTS := $(call unit_bins,test_rules)
-OTHER_TESTS := $(filter-out $(CONF_TESTS) $(MAIL_TESTS) $(MILTER_TESTS) $(RULES_TESTS),$(UNIT_TESTS))
+VIEW_TESTS  := $(call unit_bins,test_view)
+OTHER_TESTS := $(filter-out $(CONF_TESTS) $(MAIL_TESTS) $(MILTER_TESTS) $(RULES_TESTS) $(VIEW_TESTS),$(UNIT_TESTS))
 
 $(CONF_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBCOMMON)
 $(MAIL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBMAIL) $(LIBCOMMON)
 $(RULES_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBRULES) $(LIBMAIL) $(LIBCOMMON)
 $(OTHER_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
 $(MILTER_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBMILTER) $(LIBS)
+$(VIEW_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBVIEWER) $(LIBS)
 $(UNIT_TESTS):
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka $(if $(filter $@,$(MILTER_TESTS)),-lmilter)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka $(if $(filter $@,$(MILTER_TESTS)),-lmilter) \
+		$(if $(filter $@,$(VIEW_TESTS)),$(VIEW_LIBS))
 
 unit: $(UNIT_TESTS)
 

@@ -124,6 +124,55 @@ say "$C accounts     (gmail.com is free mail: no account)"
 $C accounts
 say "$C spool status"
 $C spool status 2> /dev/null || echo "(crmctl spool needs the Makefile line that links milter/spool.o)"
+# ---- crmview: the read-only viewer, its users, a private HR thread ----
+say "crmview: rules with a private HR thread, users, the viewer"
+cat > "$D/rules" <<'RULES'
+# the demo's rules: Alice's and Bob's team, and HR mail for its participants only
+team sales = alice@example.com bob@example.com
+[visibility]
+private "hr" if participant hr@example.com
+workspace
+RULES
+echo "RulesFile $D/rules" >> "$D/crmilter.conf"
+mail "$SMTP" paula@payroll-partner.de hr@example.com h1@payroll-partner.de \
+	"Salary review 2025 - confidential" "Dear HR, the 2025 salary bands are attached. Paula" \
+	"From: Paula Brandt <paula@payroll-partner.de>" "Cc: carol@example.com"
+pf_wait_empty "$PF" 30
+i=0; while [ -n "$(ls -A "$D/spool/new" 2> /dev/null)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+$C rules apply > "$D/rules-apply.log" 2>&1 || cat "$D/rules-apply.log"
+$C user add alice@example.com --role member --team sales
+$C user add carol@example.com --role member
+$C user add admin@example.com --role admin
+for u in alice carol admin; do echo "demo-$u" | $C user passwd "$u@example.com"; done
+mkdir -p "$D/viewer"
+chown "$CRM_USER" "$D/viewer"
+VIEW_PORT=8025
+(echo > "/dev/tcp/127.0.0.1/$VIEW_PORT") 2> /dev/null && VIEW_PORT=$(free_port)
+{
+	echo "ViewerListen 127.0.0.1:$VIEW_PORT"
+	echo "ViewerSessionKeyFile $D/viewer/session.key"
+	echo "ViewerAccessLog $D/viewer/access.log"
+} >> "$D/crmilter.conf"
+"$CRM_BUILD/crmview" -c "$D/crmilter.conf" > "$D/viewer/crmview.log" 2>&1 &
+VIEW_PID=$!
+view_stop_all() { kill "$VIEW_PID" 2> /dev/null; wait "$VIEW_PID" 2> /dev/null; stop_all; }
+trap view_stop_all INT TERM EXIT
+i=0; while ! grep -q 'listening on' "$D/viewer/crmview.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+VIEW_URL=http://127.0.0.1:$VIEW_PORT
+# what a member sees, and what not
+for u in alice carol; do
+	curl -s -c "$D/viewer/$u.jar" -o /dev/null -d "address=$u@example.com&password=demo-$u" "$VIEW_URL/login"
+done
+HR=$(sqlite3 "$D/store/crm.db" "SELECT thread_id FROM messages WHERE msgid = 'h1@payroll-partner.de'")
+say "crmview at $VIEW_URL: what alice (member, sales) sees"
+curl -s -b "$D/viewer/alice.jar" "$VIEW_URL/api/accounts" | python3 -c 'import json, sys
+for a in json.load(sys.stdin)["items"]:
+    print("  account %-12s threads %d, last activity %s" % (a["domain"], a["threads"], a["last_activity"]))'
+echo "  the HR thread ($HR) for alice: HTTP $(curl -s -o /dev/null -w '%{http_code}' -b "$D/viewer/alice.jar" "$VIEW_URL/threads/$HR") (hidden: in no list, count or search)"
+echo "  the HR thread ($HR) for carol, a participant: HTTP $(curl -s -o /dev/null -w '%{http_code}' -b "$D/viewer/carol.jar" "$VIEW_URL/threads/$HR")"
+echo "  alice searching 'salary': $(curl -s -b "$D/viewer/alice.jar" "$VIEW_URL/api/search?q=salary" | python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])') hits"
+
 cat <<EOF
 
 Look further:
@@ -135,8 +184,22 @@ Look further:
   swaks --server 127.0.0.1:$SUB --from alice@example.com --to dave@acme.com   # send more (outbound)
   swaks --server 127.0.0.1:$SMTP --from dave@acme.com --to alice@example.com  # send more (inbound)
 EOF
+cat <<EOF
+
+The viewer:  $VIEW_URL/   (read-only; access log $D/viewer/access.log)
+  log in as alice@example.com / demo-alice   member, team sales: the records and their
+                                             timelines, not the private HR thread
+            carol@example.com / demo-carol   member, inside the HR thread
+            admin@example.com / demo-admin   admin: also the mailboxes page
+  the JSON API mirrors every page:  curl -b JAR $VIEW_URL/api/accounts
+EOF
+if [ -f "$TOP/bench/viewer-results.txt" ]; then
+	echo
+	echo "crmview benchmark (bench/viewer.sh at 1,000,000 messages; bench/viewer-results.txt):"
+	sed 's/^/  /' "$TOP/bench/viewer-results.txt"
+fi
 if [ -n "${DEMO_NO_WAIT:-}" ] || [ ! -t 0 ]; then
-	stop_all
+	view_stop_all
 fi
 say "running; press Ctrl-C to stop everything"
 while :; do sleep 3600; done

@@ -40,6 +40,7 @@ int cmd_parse(struct cli *cli, int argc, char **argv);
 int cmd_spool(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
 int cmd_deals(struct cli *cli, int argc, char **argv);
+int cmd_user(struct cli *cli, int argc, char **argv);
 
 /* progress - a one-line progress display on a terminal, silent elsewhere */
 struct progress;

@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "spool",    cmd_spool,    "spool status [--json] | spool retry [NAME...]  crmilter's spool" },
 	{ "rules",    cmd_rules,    "rules check [FILE] | explain MESSAGE... | apply [--since DATE] [--dry-run]" },
 	{ "deals",    cmd_deals,    "deals import FILE.csv | deals [--json]  deals for association" },
+	{ "user",     cmd_user,     "user add ADDRESS [--role R] [--team T] | passwd | list | remove  crmview's users" },
 };
 
 /* usage - print the synopsis to F */

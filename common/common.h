@@ -23,6 +23,9 @@
 /* how much of each message the store keeps as raw source */
 enum conf_raw { CONF_RAW_FULL, CONF_RAW_HEADERS, CONF_RAW_NONE };
 
+/* how crmview knows who is asking */
+enum conf_viewer_auth { CONF_AUTH_FORM, CONF_AUTH_PROXY };
+
 /* a list of strings from one config value (comma or space separated) */
 struct conf_list {
 	char **v;
@@ -40,6 +43,14 @@ struct conf {
 	char *freemail;              /* FreemailDomains: file, one domain a line */
 	char *originating_name;      /* OriginatingName: {daemon_name} of outbound */
 	char *viewer_listen;         /* ViewerListen: addr:port */
+	char *viewer_tls_cert;       /* ViewerTLSCert: PEM file, NULL: plain HTTP */
+	char *viewer_tls_key;        /* ViewerTLSKey: PEM file */
+	enum conf_viewer_auth viewer_auth; /* ViewerAuth: form | proxy */
+	char *viewer_proxy_header;   /* ViewerProxyHeader: user header set by the proxy */
+	struct conf_list viewer_proxy_addresses; /* ViewerProxyAddresses: CIDR list */
+	char *viewer_session_key;    /* ViewerSessionKeyFile: cookie signing key */
+	char *viewer_access_log;     /* ViewerAccessLog: file, NULL: syslog */
+	int viewer_admins_see_private; /* ViewerAdminsSeePrivate: yes | no */
 	struct conf_list domains;    /* Domains: own domains */
 	struct conf_list internal_hosts; /* InternalHosts: CIDR list */
 	enum conf_raw raw;           /* RawStorage: full | headers | none */

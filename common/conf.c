@@ -23,7 +23,7 @@
 
 #define CONF_MAX_FILE (1024 * 1024)
 
-enum conf_type { T_STRING, T_LIST, T_RAW, T_SIZE, T_MSEC, T_FACILITY };
+enum conf_type { T_STRING, T_LIST, T_RAW, T_SIZE, T_MSEC, T_FACILITY, T_BOOL, T_AUTH };
 
 struct conf_key {
 	const char *name;
@@ -43,6 +43,14 @@ static const struct conf_key conf_keys[] = {
 	K("FreemailDomains", T_STRING,   freemail,         CRM_DATADIR "/freemail-domains.txt"),
 	K("OriginatingName", T_STRING,   originating_name, "ORIGINATING"),
 	K("ViewerListen",    T_STRING,   viewer_listen,    "127.0.0.1:8025"),
+	K("ViewerTLSCert",   T_STRING,   viewer_tls_cert,  NULL),
+	K("ViewerTLSKey",    T_STRING,   viewer_tls_key,   NULL),
+	K("ViewerAuth",      T_AUTH,     viewer_auth,      "form"),
+	K("ViewerProxyHeader", T_STRING, viewer_proxy_header, "X-Remote-User"),
+	K("ViewerProxyAddresses", T_LIST, viewer_proxy_addresses, "127.0.0.1/32 ::1/128"),
+	K("ViewerSessionKeyFile", T_STRING, viewer_session_key, "/var/lib/crmilter/viewer.key"),
+	K("ViewerAccessLog", T_STRING,   viewer_access_log, NULL),
+	K("ViewerAdminsSeePrivate", T_BOOL, viewer_admins_see_private, "no"),
 	K("Domains",         T_LIST,     domains,          NULL),
 	K("InternalHosts",   T_LIST,     internal_hosts,   "127.0.0.0/8 ::1/128"),
 	K("RawStorage",      T_RAW,      raw,              "full"),
@@ -151,6 +159,22 @@ static const char *set_value(struct conf *c, const struct conf_key *k, const cha
 				return NULL;
 			}
 		return "expected mail, daemon, user or local0..local7";
+	case T_BOOL:
+		if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0)
+			*(int *)field = 1;
+		else if (strcasecmp(value, "no") == 0 || strcasecmp(value, "false") == 0)
+			*(int *)field = 0;
+		else
+			return "expected yes or no";
+		return NULL;
+	case T_AUTH:
+		if (strcasecmp(value, "form") == 0)
+			*(enum conf_viewer_auth *)field = CONF_AUTH_FORM;
+		else if (strcasecmp(value, "proxy") == 0)
+			*(enum conf_viewer_auth *)field = CONF_AUTH_PROXY;
+		else
+			return "expected form or proxy";
+		return NULL;
 	}
 	msg_panic("conf: key type %d", (int)k->type);
 }

@@ -288,4 +288,123 @@ json_t *store_accounts(struct store *st, char *err, size_t errlen);
 /* store_strerror - a short name for an error class ("busy", "full"...) */
 const char *store_strerror(int err);
 
+/* ---- viewer reads (storage/view.c): what one user may see ---- */
+/*
+ * Every call takes the user asking (struct store_viewer) and applies each
+ * thread's visibility: the user is inside a thread when it is visible to
+ * the workspace, to the user's team ("team:NAME"), or the user's address
+ * is one of its participants (or inside_all); inside sees everything,
+ * everyone else what threads.outside allows: "nothing" (the thread is in
+ * no list, count, search or record), "metadata" (dates, directions,
+ * participants, counts), "subject" (metadata and subjects), "everything".
+ * Each thread in a result carries "access": "metadata" | "subject" |
+ * "everything", and holds nothing more than that level allows.  Accounts,
+ * contacts and deals are listed when one of their threads is visible to
+ * the user or when they have no thread at all.  Each call returns STORE_OK
+ * with *out a new value (json_decref), or *out NULL when the thing asked
+ * for does not exist or is hidden from the user; else an error class with
+ * err filled.  Dates are "YYYY-MM-DDTHH:MM:SSZ".
+ */
+struct store_viewer {
+	const char *address;           /* the user's mailbox, lower case */
+	const char *team;              /* the user's team name, or NULL */
+	int inside_all;                /* 1: inside every thread */
+};
+
+enum store_view_kind { STORE_VIEW_ACCOUNTS, STORE_VIEW_CONTACTS, STORE_VIEW_DEALS };
+enum store_view_sort { STORE_SORT_NAME, STORE_SORT_DOMAIN, STORE_SORT_LAST, STORE_SORT_THREADS,
+		       STORE_SORT_DEALS };
+
+#define STORE_VIEW_MAX_LIMIT  500      /* items per page */
+#define STORE_VIEW_MAX_OFFSET 100000
+#define STORE_VIEW_SEARCH_CAP 1000     /* search hits counted at most */
+
+struct store_view_query {
+	enum store_view_kind kind;
+	const char *filter;            /* substring of name, domain, address, key; NULL: all */
+	enum store_view_sort sort;
+	int desc;
+	int limit, offset;             /* limit 1..STORE_VIEW_MAX_LIMIT */
+};
+
+/* store_view_records - {"kind", "total", "offset", "limit", "items": [...]}: accounts
+ *   {"id", "name", "domain", "threads", "last_activity", "open_deals"}, contacts
+ *   {"id", "name", "address", "account", "account_id", "threads", "last_activity",
+ *   "open_deals"}, deals {"id", "key", "name", "status", "account", "account_id",
+ *   "threads", "last_activity"}; counts and dates over the user's visible threads */
+int store_view_records(struct store *st, const struct store_viewer *who,
+		       const struct store_view_query *q, json_t **out, char *err, size_t errlen);
+
+/* store_view_record - one account, contact or deal by id with its fields, its
+ *   contacts and deals, and "timeline": {"total", "offset", "limit", "items":
+ *   [thread summaries]}, newest first.  A thread summary is {"id", "access",
+ *   "subject", "first_date", "last_date", "messages", "directions": [words,
+ *   date order, at most 20], "participants": [{"name", "address"}] (from, to,
+ *   cc; at most 8), "participants_total" (both among its first 50 messages), "attachments" (count), "snippet"
+ *   (the last message's; everything only), "unassigned"} */
+int store_view_record(struct store *st, const struct store_viewer *who, enum store_view_kind kind,
+		      int64_t id, int limit, int offset, json_t **out, char *err, size_t errlen);
+
+/* store_view_thread - one thread: summary fields, "offset", "limit" (of its
+ *   messages, in date order), "visibility": {"inside", "outside",
+ *   "reason", "rule"}, "links": [{"kind", "id", "key", "name", "rule", "captured_by"}],
+ *   "items": messages in date order {"id", "date", "direction", "from", "to", "cc",
+ *   "attachments" (count below everything), "log": {"status", "reason", "rule"}} and,
+ *   by level, "subject"; "bcc", "flags", "body", "quotes", "attachments":
+ *   [{"filename", "content_type", "size"}] */
+int store_view_thread(struct store *st, const struct store_viewer *who, int64_t id,
+		      int limit, int offset, json_t **out, char *err, size_t errlen);
+
+/* store_view_unassigned - {"total", "offset", "limit", "items": [summaries]}: the
+ *   visible threads no rule could place, newest first, each with "unassigned" */
+int store_view_unassigned(struct store *st, const struct store_viewer *who, int limit,
+			  int offset, json_t **out, char *err, size_t errlen);
+
+/* store_view_search - full text over subject, body and people, newest first:
+ *   {"query", "total", "capped", "offset", "limit", "items": [{"thread", "message",
+ *   "date", "direction", "access", "subject", "from", "snippet", "highlights":
+ *   [[start, length]] (bytes of snippet)}]}.  A hit counts only in the columns
+ *   the user may see (metadata: people; subject: subject and people).  TEXT is
+ *   words, never FTS5 syntax; *out is NULL when it holds no word. */
+int store_view_search(struct store *st, const struct store_viewer *who, const char *text,
+		      int limit, int offset, json_t **out, char *err, size_t errlen);
+
+/* store_view_mailboxes - every internal mailbox (the mailboxes table, users,
+ *   and own-domain participants): [{"address", "name", "state", "messages",
+ *   "role", "team"}] sorted by address (for admins) */
+int store_view_mailboxes(struct store *st, json_t **out, char *err, size_t errlen);
+
+/* store_view_tune - for a reader that serves many requests: map up to MMAP_BYTES
+ *   of the file into memory and keep a page cache of CACHE_KIB KiB.  Returns
+ *   STORE_OK or an error class. */
+int store_view_tune(struct store *st, int64_t mmap_bytes, int cache_kib);
+
+/* store_view_write_probe - try to write the store (a row in audit, rolled
+ *   back); crmview refuses to run unless this fails.  Returns the class of
+ *   the failure (STORE_EREADONLY for a read-only handle), or STORE_OK when
+ *   the write went through. */
+int store_view_write_probe(struct store *st);
+
+/* ---- viewer users (storage/view.c; the users and teams tables) ---- */
+
+/* store_user_get - {"id", "address", "name", "role", "team", "secret"} of user
+ *   ADDRESS (secret: the argon2id string or null); *out NULL when none */
+int store_user_get(struct store *st, const char *address, json_t **out, char *err, size_t errlen);
+
+/* store_users - [{"address", "name", "role", "team", "password": bool}] by address */
+int store_users(struct store *st, json_t **out, char *err, size_t errlen);
+
+/* store_user_set - add user ADDRESS or change it: ROLE ("admin", "member"), TEAM
+ *   (a team name, NULL: none, created when new), NAME (NULL: keep).  Writes. */
+int store_user_set(struct store *st, const char *address, const char *role, const char *team,
+		   const char *name, char *err, size_t errlen);
+
+/* store_user_secret - set the password hash (argon2id string) of ADDRESS; EINVAL when
+ *   there is no such user.  Writes. */
+int store_user_secret(struct store *st, const char *address, const char *secret, char *err,
+		      size_t errlen);
+
+/* store_user_remove - remove user ADDRESS; EINVAL when there is none.  Writes. */
+int store_user_remove(struct store *st, const char *address, char *err, size_t errlen);
+
 #endif

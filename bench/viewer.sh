@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# viewer.sh - crmview at scale: latency (p50/p95) of the record page of the
+# busiest account, a thread page and two searches, and requests/s with wrk,
+# over loopback, on a store of N messages made by bench/gen
+#
+# usage: bench/viewer.sh [--count N] [--seed S] [--requests R] [--duration SEC]
+#                        [--store DB] [--save]
+#
+#   --count N      messages in the store (default 1000000)
+#   --requests R   timed requests per page, after 10 warm-up ones (default 200)
+#   --duration S   seconds of each wrk run (default 10)
+#   --store DB     use this store instead of building one
+#   --save         also write the figures to bench/viewer-results.txt (make demo prints it)
+#
+# The store is built once and kept: bench/gen --format mbox, crmctl import,
+# the mbox deleted, in $CRM_BENCH_CACHE (default /tmp/crm-bench-cache)
+# /viewer-nN-sS-HASH/ (HASH: of bench/gen).  1M messages take about an hour
+# and ~6 GB there.  So that the visibility check does real work, one thread
+# in ten is then made visible to its participants (others: metadata) and one
+# in ten to a team (others: subject), the way [visibility] rules would.  The
+# user asking is the busiest internal mailbox, a member of team "sales".
+# Targets: record and thread pages p95 < 50 ms, search p95 < 200 ms.
+# CRMCTL / CRMVIEW pick the binaries (default build/).  Needs python3, wrk,
+# sqlite3; run as root (crmview then runs as the crmilter user) or as the
+# store's owner.
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+COUNT=1000000 SEED=1 REQUESTS=200 DURATION=10 STORE="" SAVE=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--count) COUNT=$2; shift 2 ;;
+	--seed) SEED=$2; shift 2 ;;
+	--requests) REQUESTS=$2; shift 2 ;;
+	--duration) DURATION=$2; shift 2 ;;
+	--store) STORE=$2; shift 2 ;;
+	--save) SAVE=1; shift ;;
+	*) sed -n '2,30p' "$0" >&2; exit 2 ;;
+	esac
+done
+CRMCTL=${CRMCTL:-$TOP/build/crmctl}
+CRMVIEW=${CRMVIEW:-$TOP/build/crmview}
+CACHE=${CRM_BENCH_CACHE:-/tmp/crm-bench-cache}
+for t in python3 wrk sqlite3 curl; do
+	command -v $t > /dev/null || { echo "viewer.sh: $t is needed (apt-get install $t)" >&2; exit 2; }
+done
+[ -x "$CRMCTL" ] && [ -x "$CRMVIEW" ] || { echo "viewer.sh: build first (make)" >&2; exit 2; }
+
+# ---- the store ----
+if [ -z "$STORE" ]; then
+	HASH=$(sha256sum "$TOP/bench/gen" | cut -c1-12)
+	W=$CACHE/viewer-n$COUNT-s$SEED-$HASH
+	STORE=$W/store/crm.db
+	if [ ! -f "$W.done" ]; then
+		rm -rf "$W"; mkdir -p "$W/store"
+		echo "viewer.sh: generating $COUNT messages (once; kept in $W)" >&2
+		python3 "$TOP/bench/gen" --count "$COUNT" --seed "$SEED" --format mbox --out "$W/corpus.mbox"
+		printf 'Database %s\nDomains example.com\nFreemailDomains %s\n' "$STORE" \
+			"$TOP/contrib/freemail-domains.txt" > "$W/import.conf"
+		echo "viewer.sh: importing (crmctl import)" >&2
+		"$CRMCTL" -c "$W/import.conf" import "$W/corpus.mbox" > "$W/import.log" 2>&1
+		rm -f "$W/corpus.mbox"
+		sqlite3 "$STORE" "UPDATE threads SET visibility = 'participants', outside = 'metadata'
+			WHERE id % 10 = 3; UPDATE threads SET visibility = 'team:sales', outside = 'subject'
+			WHERE id % 10 = 7;"
+		touch "$W.done"
+	fi
+fi
+D=$(mktemp -d /tmp/crmview-bench.XXXXXX)
+trap '[ -n "${PID:-}" ] && kill "$PID" 2> /dev/null; rm -rf "$D"' EXIT
+chmod 755 "$D"
+USER_ADDR=$(sqlite3 "$STORE" "SELECT address FROM participants WHERE address LIKE '%@example.com'
+	GROUP BY address ORDER BY count(*) DESC LIMIT 1")
+printf 'Database %s\nDomains example.com\nViewerSessionKeyFile %s/key\nViewerAccessLog %s/access.log\n' \
+	"$STORE" "$D" "$D" > "$D/view.conf"
+"$CRMCTL" -c "$D/view.conf" user add "$USER_ADDR" --team sales > /dev/null 2>&1
+echo "bench-password" | "$CRMCTL" -c "$D/view.conf" user passwd "$USER_ADDR" > /dev/null
+if [ "$(id -u)" -eq 0 ]; then
+	id crmilter > /dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin crmilter
+	chown -R crmilter "$D" "$(dirname "$STORE")"
+fi
+"$CRMVIEW" -c "$D/view.conf" -l 127.0.0.1:0 > "$D/view.out" 2>&1 &
+PID=$!
+for _ in $(seq 100); do grep -q 'listening on' "$D/view.out" && break; sleep 0.1; done
+URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$D/view.out")
+COOKIE=$(curl -s -D - -o /dev/null --data-urlencode "address=$USER_ADDR" \
+	--data-urlencode "password=bench-password" "$URL/login" | tr -d '\r' |
+	sed -n 's/^Set-Cookie: \([^;]*\).*/\1/p')
+
+# ---- what to ask for ----
+ACCOUNT=$(sqlite3 "$STORE" "SELECT account_id FROM links WHERE account_id IS NOT NULL
+	GROUP BY account_id ORDER BY count(*) DESC LIMIT 1")
+THREAD=$(sqlite3 "$STORE" "SELECT t.id FROM links l JOIN threads t ON t.id = l.thread_id
+	WHERE l.account_id = $ACCOUNT AND t.visibility = 'workspace' AND t.messages BETWEEN 4 AND 12
+	ORDER BY t.last_date DESC LIMIT 1")
+MESSAGES=$(sqlite3 "$STORE" "SELECT count(*) FROM messages")
+THREADS=$(sqlite3 "$STORE" "SELECT count(*) FROM threads WHERE messages > 0")
+ALINKS=$(sqlite3 "$STORE" "SELECT count(*) FROM links WHERE account_id = $ACCOUNT")
+TMSG=$(sqlite3 "$STORE" "SELECT messages FROM threads WHERE id = $THREAD")
+
+# ---- latency: sequential requests on one keep-alive connection ----
+cat > "$D/lat.py" <<'EOF'
+import http.client, sys, time, urllib.parse
+url, cookie, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+u = urllib.parse.urlsplit(url)
+c = http.client.HTTPConnection(u.hostname, u.port)
+for p in sys.argv[4:]:
+    t = []
+    for i in range(10 + n):
+        s = time.perf_counter()
+        c.request("GET", p, headers={"Cookie": cookie})
+        r = c.getresponse(); body = r.read()
+        if r.status != 200:
+            sys.exit("%s: HTTP %d" % (p, r.status))
+        if i >= 10:
+            t.append((time.perf_counter() - s) * 1000)
+    t.sort()
+    print("%s %.1f %.1f %.1f %d" % (p, t[len(t) // 2], t[int(len(t) * 0.95) - 1], t[-1], len(body)))
+EOF
+PAGES="/accounts/$ACCOUNT /threads/$THREAD /search?q=delivery+delay /search?q=invoice"
+python3 "$D/lat.py" "$URL" "$COOKIE" "$REQUESTS" $PAGES > "$D/lat.txt"
+
+# ---- throughput: wrk on loopback ----
+rps() { wrk -t2 -c8 -d"${DURATION}s" -H "Cookie: $COOKIE" "$URL$1" | awk '/^Requests\/sec/ {print $2}'; }
+{
+	echo "store: $MESSAGES messages, $THREADS threads; busiest account $ACCOUNT: $ALINKS threads; thread $THREAD: $TMSG messages"
+	echo "user: $USER_ADDR (member, team sales; 1 thread in 10 participants-only, 1 in 10 team-only)"
+	printf '%-28s %8s %8s %8s %9s %8s\n' page p50_ms p95_ms max_ms req/s bytes
+	while read -r p p50 p95 max bytes; do
+		case $p in
+		/accounts/*) name="record (busiest account)" ;;
+		/threads/*) name="thread ($TMSG messages)" ;;
+		*) name="search '$(echo "${p#*q=}" | tr + ' ')'" ;;
+		esac
+		printf '%-28s %8s %8s %8s %9s %8s\n' "$name" "$p50" "$p95" "$max" "$(rps "$p")" "$bytes"
+	done < "$D/lat.txt"
+	echo "targets: record and thread p95 < 50 ms, search p95 < 200 ms ($(nproc) cores, $(date -u +%Y-%m-%d))"
+} | tee "$D/results.txt"
+[ "$SAVE" -eq 1 ] && cp "$D/results.txt" "$TOP/bench/viewer-results.txt"
+exit 0

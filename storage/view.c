@@ -1,0 +1,871 @@
+/*
+ * view.c - the viewer's reads: records tables, one record with its
+ * timeline, one thread, unassigned threads, each filtered by what the
+ * user asking may see
+ *
+ * Public: store_view_records, store_view_record, store_view_thread,
+ * store_view_unassigned (store.h, "viewer reads").  Search is in
+ * view_search.c, users and mailboxes in view_user.c; the helpers they share
+ * are declared in view_int.h.
+ *
+ * Visibility is decided in SQL, by VIEW_LEVEL(t): 0 the thread is hidden,
+ * 1 metadata, 2 subject, 3 everything.  A hidden thread is filtered out in
+ * the WHERE clause of every query, so it is in no list, count, date or
+ * page.  Below "everything" the columns that would show more (subject,
+ * snippet, body, attachment names, Bcc) are never read.  Every call runs
+ * in one read transaction and works on a store opened read-only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "view_int.h"
+
+#define VIEW_PEOPLE      8        /* participants in a thread summary */
+#define VIEW_PEOPLE_SCAN 50       /* ...taken from the thread's first messages */
+#define VIEW_DIRECTIONS  20       /* direction words in a thread summary */
+#define VIEW_MAX_BODIES  (8u * 1024 * 1024) /* body bytes on one thread page */
+
+/* ---- thread summaries ---- */
+
+/* statements reused for every summary of one call */
+struct summ {
+	sqlite3_stmt *dirs, *people, *last, *atts;
+};
+
+/* summ_open - prepare the summary statements; 0 or -1 (error reported) */
+static int summ_open(struct store *st, struct summ *c)
+{
+	memset(c, 0, sizeof *c);
+	c->dirs = view_prep(st, "SELECT direction FROM messages WHERE thread_id = ?1"
+			    " ORDER BY date, id LIMIT " VIEW_STR(VIEW_DIRECTIONS), NULL);
+	c->people = view_prep(st, "SELECT p.address, max(coalesce(p.name, '')), min(m.date) AS first,"
+			      " count(*) OVER () FROM (SELECT id, date FROM messages WHERE"
+			      " thread_id = ?1 ORDER BY date, id LIMIT " VIEW_STR(VIEW_PEOPLE_SCAN)
+			      ") m JOIN participants p ON p.message_id = m.id"
+			      " WHERE p.role IN ('from', 'to', 'cc') GROUP BY p.address"
+			      " ORDER BY first, p.address LIMIT " VIEW_STR(VIEW_PEOPLE), NULL);
+	c->last = view_prep(st, "SELECT id, snippet, body, body_len, body_offset, quotes, dict_id"
+			    " FROM messages WHERE thread_id = ?1 ORDER BY date DESC, id DESC LIMIT 1",
+			    NULL);
+	c->atts = view_prep(st, "SELECT count(*) FROM messages m JOIN attachments a"
+			    " ON a.message_id = m.id WHERE m.thread_id = ?1", NULL);
+	return c->dirs && c->people && c->last && c->atts ? 0 : -1;
+}
+
+/* summ_close - finalize the summary statements */
+static void summ_close(struct summ *c)
+{
+	sqlite3_finalize(c->dirs);
+	sqlite3_finalize(c->people);
+	sqlite3_finalize(c->last);
+	sqlite3_finalize(c->atts);
+}
+
+/* summ_directions - "directions" of thread TID; 0 or -1 */
+static int summ_directions(struct store *st, struct summ *c, json_t *o, int64_t tid)
+{
+	json_t *a = json_array();
+	int rc;
+
+	sqlite3_reset(c->dirs);
+	sqlite3_bind_int64(c->dirs, 1, tid);
+	while ((rc = sqlite3_step(c->dirs)) == SQLITE_ROW)
+		json_array_append_new(a, view_col_text(c->dirs, 0));
+	json_object_set_new(o, "directions", a);
+	return view_done(st, rc);
+}
+
+/* summ_people - "participants" and "participants_total" of thread TID; 0 or -1 */
+static int summ_people(struct store *st, struct summ *c, json_t *o, int64_t tid)
+{
+	json_t *a = json_array(), *p;
+	int64_t total = 0;
+	int rc;
+
+	sqlite3_reset(c->people);
+	sqlite3_bind_int64(c->people, 1, tid);
+	while ((rc = sqlite3_step(c->people)) == SQLITE_ROW) {
+		p = json_object();
+		json_object_set_new(p, "name", view_col_text(c->people, 1));
+		json_object_set_new(p, "address", view_col_text(c->people, 0));
+		json_array_append_new(a, p);
+		total = sqlite3_column_int64(c->people, 3);
+	}
+	json_object_set_new(o, "participants", a);
+	json_object_set_new(o, "participants_total", json_integer(total));
+	return view_done(st, rc);
+}
+
+/* summ_snippet - "snippet" of the last message of thread TID; 0 or -1 */
+static int summ_snippet(struct store *st, struct summ *c, json_t *o, int64_t tid)
+{
+	char *text;
+	int rc;
+
+	sqlite3_reset(c->last);
+	sqlite3_bind_int64(c->last, 1, tid);
+	rc = sqlite3_step(c->last);
+	if (rc != SQLITE_ROW) {
+		json_object_set_new(o, "snippet", json_null());
+		return view_done(st, rc);
+	}
+	text = view_snippet_of(st, c->last);
+	json_object_set_new(o, "snippet", text ? json_string(text) : json_null());
+	free(text);
+	sqlite3_reset(c->last);
+	return 0;
+}
+
+/* summ_attachments - "attachments": how many the thread's messages carry; 0 or -1 */
+static int summ_attachments(struct store *st, struct summ *c, json_t *o, int64_t tid)
+{
+	int rc;
+
+	sqlite3_reset(c->atts);
+	sqlite3_bind_int64(c->atts, 1, tid);
+	rc = sqlite3_step(c->atts);
+	json_object_set_new(o, "attachments",
+			    json_integer(rc == SQLITE_ROW ? sqlite3_column_int64(c->atts, 0) : 0));
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_step(c->atts);
+	return view_done(st, rc);
+}
+
+/*
+ * summary - the summary of the thread row at S (columns: id, subject,
+ * first_date, last_date, messages, unassigned, level); NULL on error
+ */
+static json_t *summary(struct store *st, struct summ *c, sqlite3_stmt *s)
+{
+	int64_t tid = sqlite3_column_int64(s, 0);
+	int level = sqlite3_column_int(s, 6);
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(tid));
+	json_object_set_new(o, "access", json_string(view_level_name(level)));
+	json_object_set_new(o, "subject", level >= VIEW_SUBJECT ? view_col_text(s, 1) : json_null());
+	json_object_set_new(o, "first_date", view_col_date(s, 2));
+	json_object_set_new(o, "last_date", view_col_date(s, 3));
+	json_object_set_new(o, "messages", view_col_int(s, 4));
+	json_object_set_new(o, "unassigned", view_col_text(s, 5));
+	if (summ_directions(st, c, o, tid) < 0 || summ_people(st, c, o, tid) < 0 ||
+	    summ_attachments(st, c, o, tid) < 0 ||
+	    (level >= VIEW_EVERYTHING ? summ_snippet(st, c, o, tid) < 0
+	     : json_object_set_new(o, "snippet", json_null()) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * page_of - {"total", "offset", "limit", "items"} of thread summaries from
+ * S, whose rows are (id, subject, first, last, messages, unassigned,
+ * level, total, latest last date); *last gets that latest date (0: no
+ * row); NULL on error
+ */
+static json_t *page_of(struct store *st, sqlite3_stmt *s, int limit, int offset, int64_t *last)
+{
+	struct summ c;
+	json_t *o = NULL, *items = json_array(), *t;
+	int64_t total = 0;
+	int rc = SQLITE_DONE;
+
+	*last = 0;
+	if (summ_open(st, &c) < 0)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		total = sqlite3_column_int64(s, 7);
+		*last = sqlite3_column_int64(s, 8);
+		t = summary(st, &c, s);
+		if (!t)
+			break;
+		json_array_append_new(items, t);
+	}
+	if (rc != SQLITE_ROW && view_done(st, rc) == 0) {
+		o = json_object();
+		json_object_set_new(o, "total", json_integer(total));
+		json_object_set_new(o, "offset", json_integer(offset));
+		json_object_set_new(o, "limit", json_integer(limit));
+		json_object_set_new(o, "items", items);
+		items = NULL;
+	}
+out:
+	summ_close(&c);
+	json_decref(items);
+	return o;
+}
+
+/* ---- records tables ---- */
+
+/* the visible threads of each record: (id, count, last date) */
+#define SQL_VISIBLE_PER(col) \
+	"(SELECT l." col " AS id, count(*) AS n, max(t.last_date) AS last FROM links l" \
+	" JOIN threads t ON t.id = l.thread_id WHERE l." col " IS NOT NULL AND t.messages > 0" \
+	" AND " VIEW_LEVEL("t") " > 0 GROUP BY l." col ")"
+
+/* a deal d is visible: one of its threads is, or it has none */
+#define SQL_DEAL_VISIBLE VIEW_RECORD_VISIBLE("deal_id", "d.id")
+
+#define SQL_ACCOUNTS \
+	"SELECT a.id, a.name, a.domain, x.n, x.last, (SELECT count(*) FROM deals d" \
+	"  WHERE d.account_id = a.id AND d.status = 'open' AND " SQL_DEAL_VISIBLE ")," \
+	" count(*) OVER () FROM accounts a LEFT JOIN " SQL_VISIBLE_PER("account_id") " x" \
+	" ON x.id = a.id WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l" \
+	"  WHERE l.account_id = a.id)) AND (:f IS NULL OR instr(lower(coalesce(a.name, '')), :f) > 0" \
+	"  OR instr(a.domain, :f) > 0)"
+
+#define SQL_CONTACTS \
+	"SELECT c.id, c.name, c.address, a.domain, c.account_id, x.n, x.last," \
+	" (SELECT count(*) FROM deal_contacts dc JOIN deals d ON d.id = dc.deal_id" \
+	"  WHERE dc.address = c.address AND d.status = 'open' AND " SQL_DEAL_VISIBLE ")," \
+	" count(*) OVER () FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id" \
+	" LEFT JOIN " SQL_VISIBLE_PER("contact_id") " x ON x.id = c.id" \
+	" WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l WHERE l.contact_id = c.id))" \
+	" AND (:f IS NULL OR instr(lower(coalesce(c.name, '')), :f) > 0 OR instr(c.address, :f) > 0)"
+
+#define SQL_DEALS \
+	"SELECT d.id, d.key, d.name, d.status, a.domain, d.account_id, x.n, x.last," \
+	" count(*) OVER () FROM deals d LEFT JOIN accounts a ON a.id = d.account_id" \
+	" LEFT JOIN " SQL_VISIBLE_PER("deal_id") " x ON x.id = d.id" \
+	" WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l WHERE l.deal_id = d.id))" \
+	" AND (:f IS NULL OR instr(lower(coalesce(d.name, '')), :f) > 0 OR instr(lower(d.key), :f) > 0" \
+	"  OR instr(coalesce(a.domain, ''), :f) > 0)"
+
+/* the ORDER BY term of each sort, per kind (a whitelist: never user text) */
+static const char *const sort_sql[3][5] = {
+	{ "lower(coalesce(a.name, a.domain))", "a.domain", "x.last", "coalesce(x.n, 0)", "6" },
+	{ "lower(coalesce(nullif(c.name, ''), c.address))", "a.domain", "x.last", "coalesce(x.n, 0)",
+	  "8" },
+	{ "lower(coalesce(d.name, d.key))", "a.domain", "x.last", "coalesce(x.n, 0)", "d.status" },
+};
+static const char *const id_sql[3] = { "a.id", "c.id", "d.id" };
+
+/* record_row - one item of a records table from the row at S */
+static json_t *record_row(enum store_view_kind kind, sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", view_col_int(s, 0));
+	if (kind == STORE_VIEW_ACCOUNTS) {
+		json_object_set_new(o, "name", view_col_text(s, 1));
+		json_object_set_new(o, "domain", view_col_text(s, 2));
+		json_object_set_new(o, "threads", view_col_int(s, 3));
+		json_object_set_new(o, "last_activity", view_col_date(s, 4));
+		json_object_set_new(o, "open_deals", view_col_int(s, 5));
+	} else if (kind == STORE_VIEW_CONTACTS) {
+		json_object_set_new(o, "name", view_col_text(s, 1));
+		json_object_set_new(o, "address", view_col_text(s, 2));
+		json_object_set_new(o, "account", view_col_text(s, 3));
+		json_object_set_new(o, "account_id", view_col_id(s, 4));
+		json_object_set_new(o, "threads", view_col_int(s, 5));
+		json_object_set_new(o, "last_activity", view_col_date(s, 6));
+		json_object_set_new(o, "open_deals", view_col_int(s, 7));
+	} else {
+		json_object_set_new(o, "key", view_col_text(s, 1));
+		json_object_set_new(o, "name", view_col_text(s, 2));
+		json_object_set_new(o, "status", view_col_text(s, 3));
+		json_object_set_new(o, "account", view_col_text(s, 4));
+		json_object_set_new(o, "account_id", view_col_id(s, 5));
+		json_object_set_new(o, "threads", view_col_int(s, 6));
+		json_object_set_new(o, "last_activity", view_col_date(s, 7));
+	}
+	return o;
+}
+
+/* store_view_records - a records table; see store.h */
+int store_view_records(struct store *st, const struct store_viewer *who,
+		       const struct store_view_query *q, json_t **out, char *err, size_t errlen)
+{
+	static const char *const base[3] = { SQL_ACCOUNTS, SQL_CONTACTS, SQL_DEALS };
+	static const char *const kinds[3] = { "accounts", "contacts", "deals" };
+	static const int total_col[3] = { 6, 8, 8 };
+	enum store_view_kind k = q->kind;
+	unsigned si = (unsigned)q->sort;
+	sqlite3_stmt *s = NULL;
+	json_t *items;
+	int64_t total = 0;
+	char *sql;
+	int rc;
+
+	view_begin(st, err, errlen, out);
+	if ((unsigned)k > STORE_VIEW_DEALS || si > STORE_SORT_DEALS)
+		return view_end(st, store_fail(st, STORE_EINVAL, "bad records query"));
+	sql = sqlite3_mprintf("%s ORDER BY %s %s NULLS LAST, %s LIMIT :limit OFFSET :offset",
+			      base[k], sort_sql[k][si], q->desc ? "DESC" : "ASC", id_sql[k]);
+	s = sql ? view_prep(st, sql, who) : NULL;
+	sqlite3_free(sql);
+	if (!s)
+		return view_end(st, view_errclass(st));
+	view_bind_filter(s, q->filter);
+	view_bind_page(s, q->limit, q->offset);
+	items = json_array();
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		total = sqlite3_column_int64(s, total_col[k]);
+		json_array_append_new(items, record_row(k, s));
+	}
+	sqlite3_finalize(s);
+	if (view_done(st, rc) < 0) {
+		json_decref(items);
+		return view_end(st, view_errclass(st));
+	}
+	/* past the last page: no row tells the total */
+	if (json_array_size(items) == 0 && q->offset > 0) {
+		struct store_view_query q0 = *q;
+
+		q0.offset = 0;
+		q0.limit = 1;
+		json_decref(items);
+		view_end(st, STORE_OK);
+		rc = store_view_records(st, who, &q0, out, err, errlen);
+		if (rc != STORE_OK || !*out)
+			return rc;
+		json_object_set_new(*out, "offset", json_integer(q->offset));
+		json_object_set_new(*out, "limit", json_integer(q->limit));
+		json_array_clear(json_object_get(*out, "items"));
+		return STORE_OK;
+	}
+	*out = json_object();
+	json_object_set_new(*out, "kind", json_string(kinds[k]));
+	json_object_set_new(*out, "total", json_integer(total));
+	json_object_set_new(*out, "offset", json_integer(q->offset));
+	json_object_set_new(*out, "limit", json_integer(q->limit));
+	json_object_set_new(*out, "items", items);
+	return view_end(st, STORE_OK);
+}
+
+/* ---- one record ---- */
+
+/* the visible threads of a record as (id, last_date, lv), newest first */
+#define SQL_TIMELINE(col) \
+	"SELECT * FROM (SELECT t.id, t.last_date, " VIEW_LEVEL("t") " AS lv FROM links l" \
+	" JOIN threads t ON t.id = l.thread_id WHERE l." col " = :id AND t.messages > 0)" \
+	" WHERE lv > 0 ORDER BY last_date DESC, id DESC"
+
+/*
+ * one page of SQL's (id, last_date, lv) rows as summary rows: the sort and
+ * the counts work on small rows, the page's threads are read after
+ */
+#define SQL_PAGE(sql) \
+	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, p.lv," \
+	" p.total, p.latest FROM (SELECT id, last_date, lv, count(*) OVER () AS total," \
+	" max(last_date) OVER () AS latest FROM (" sql ") LIMIT :limit OFFSET :offset) p" \
+	" JOIN threads t ON t.id = p.id ORDER BY p.last_date DESC, p.id DESC"
+
+/* how many visible threads a record has, and the latest date among them */
+#define SQL_STATS(col) \
+	"SELECT count(*), max(t.last_date) FROM links l JOIN threads t ON t.id = l.thread_id" \
+	" WHERE l." col " = :id AND t.messages > 0 AND " VIEW_LEVEL("t") " > 0"
+
+/* how many threads a record has, visible or not, and how many threads there are (about) */
+#define SQL_SHARE(col) \
+	"SELECT (SELECT count(*) FROM links WHERE " col " = :id), (SELECT max(id) FROM threads)"
+
+/*
+ * a page of a record that is on many threads: walk all threads newest first
+ * (index threads_last) and keep the record's, so the page is found after a
+ * few hundred steps, with no sort
+ */
+#define SQL_WALK(col) \
+	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, " \
+	VIEW_LEVEL("t") " AS lv, 0, 0 FROM threads t INDEXED BY threads_last" \
+	" WHERE EXISTS (SELECT 1 FROM links l WHERE l." col " = :id AND l.thread_id = t.id)" \
+	" AND t.messages > 0 AND lv > 0 ORDER BY t.last_date DESC, t.id DESC" \
+	" LIMIT :limit OFFSET :offset"
+
+/* a record on at least 1 thread in VIEW_WALK_SHARE is paged by SQL_WALK */
+#define VIEW_WALK_SHARE 50
+
+/* date_of - epoch T as a date value, null for 0 */
+static json_t *date_of(struct store *st, int64_t t)
+{
+	sqlite3_stmt *s = t ? view_prep(st, "SELECT ?1", NULL) : NULL;
+	json_t *v = NULL;
+
+	if (s) {
+		sqlite3_bind_int64(s, 1, t);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = view_col_date(s, 0);
+		sqlite3_finalize(s);
+	}
+	return v ? v : json_null();
+}
+
+/* one_row - run S (bound to the record ID) for one row of two integers; 0 or -1 */
+static int one_row(struct store *st, sqlite3_stmt *s, int64_t id, int64_t *a, int64_t *b)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	view_bind_id(s, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*a = sqlite3_column_int64(s, 0);
+		*b = sqlite3_column_int64(s, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	return view_done(st, rc);
+}
+
+/*
+ * timeline - "timeline" of record ID, newest first, and the record's
+ * "threads" and "last_activity" over its visible threads; 0 or -1.  The
+ * counts take one pass over the record's links; the page is sorted from
+ * them, or, for a record on a large share of all threads, found by a walk
+ * of the threads in date order.
+ */
+static int timeline(struct store *st, const struct store_viewer *who, json_t *o, int kind,
+		    int64_t id, int limit, int offset)
+{
+	static const char *const sorted[3] = {
+		SQL_PAGE(SQL_TIMELINE("account_id")), SQL_PAGE(SQL_TIMELINE("contact_id")),
+		SQL_PAGE(SQL_TIMELINE("deal_id")),
+	};
+	static const char *const walk[3] = {
+		SQL_WALK("account_id"), SQL_WALK("contact_id"), SQL_WALK("deal_id"),
+	};
+	static const char *const stats[3] = {
+		SQL_STATS("account_id"), SQL_STATS("contact_id"), SQL_STATS("deal_id"),
+	};
+	static const char *const share[3] = {
+		SQL_SHARE("account_id"), SQL_SHARE("contact_id"), SQL_SHARE("deal_id"),
+	};
+	int64_t total = 0, last = 0, links = 0, threads = 0, ignored;
+	sqlite3_stmt *s;
+	json_t *page;
+
+	if (one_row(st, view_prep(st, stats[kind], who), id, &total, &last) < 0 ||
+	    one_row(st, view_prep(st, share[kind], NULL), id, &links, &threads) < 0)
+		return -1;
+	s = view_prep(st, links * VIEW_WALK_SHARE >= threads ? walk[kind]
+		      : sorted[kind], who);
+	if (!s)
+		return -1;
+	view_bind_id(s, id);
+	view_bind_page(s, limit, offset);
+	page = page_of(st, s, limit, offset, &ignored);
+	sqlite3_finalize(s);
+	if (!page)
+		return -1;
+	json_object_set_new(page, "total", json_integer(total));
+	json_object_set_new(o, "threads", json_integer(total));
+	json_object_set_new(o, "last_activity", date_of(st, last));
+	json_object_set_new(o, "timeline", page);
+	return 0;
+}
+
+/* list_of - the rows of SQL (bound with :id and the user) as objects named by KEYS */
+static json_t *list_of(struct store *st, const struct store_viewer *who, const char *sql,
+		       int64_t id, const char *const *keys, int n)
+{
+	sqlite3_stmt *s = view_prep(st, sql, who);
+	json_t *a, *o;
+	int rc;
+
+	if (!s)
+		return NULL;
+	view_bind_id(s, id);
+	a = json_array();
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		o = json_object();
+		for (int i = 0; i < n; i++)
+			json_object_set_new(o, keys[i], sqlite3_column_type(s, i) == SQLITE_INTEGER
+					    ? view_col_int(s, i) : view_col_text(s, i));
+		json_array_append_new(a, o);
+	}
+	sqlite3_finalize(s);
+	if (view_done(st, rc) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* a contact c is visible: one of its threads is, or it has none */
+#define SQL_CONTACT_VISIBLE VIEW_RECORD_VISIBLE("contact_id", "c.id")
+
+static const char *const contact_keys[] = { "id", "address", "name" };
+static const char *const deal_keys[] = { "id", "key", "name", "status" };
+
+/* account_fields - the fields, contacts and deals of account ID into O */
+static int account_fields(struct store *st, const struct store_viewer *who, json_t *o, int64_t id)
+{
+	static const char *const dom_keys[] = { "domain" };
+	json_t *doms, *contacts, *deals;
+
+	doms = list_of(st, who, "SELECT domain FROM account_domains WHERE account_id = :id"
+		       " ORDER BY domain", id, dom_keys, 1);
+	contacts = list_of(st, who, "SELECT c.id, c.address, c.name FROM contacts c"
+			   " WHERE c.account_id = :id AND " SQL_CONTACT_VISIBLE
+			   " ORDER BY c.address", id, contact_keys, 3);
+	deals = list_of(st, who, "SELECT d.id, d.key, d.name, d.status FROM deals d"
+			" WHERE d.account_id = :id AND " SQL_DEAL_VISIBLE " ORDER BY d.key", id,
+			deal_keys, 4);
+	json_object_set_new(o, "domains", doms ? doms : json_array());
+	json_object_set_new(o, "contacts", contacts ? contacts : json_array());
+	json_object_set_new(o, "deals", deals ? deals : json_array());
+	return doms && contacts && deals ? 0 : -1;
+}
+
+/* contact_fields - the deals of contact ID (by its address) into O */
+static int contact_fields(struct store *st, const struct store_viewer *who, json_t *o, int64_t id)
+{
+	json_t *deals = list_of(st, who, "SELECT d.id, d.key, d.name, d.status FROM contacts c"
+				" JOIN deal_contacts dc ON dc.address = c.address JOIN deals d"
+				" ON d.id = dc.deal_id WHERE c.id = :id AND " SQL_DEAL_VISIBLE
+				" ORDER BY d.key", id, deal_keys, 4);
+
+	json_object_set_new(o, "deals", deals ? deals : json_array());
+	return deals ? 0 : -1;
+}
+
+/* deal_fields - the contacts of deal ID into O (address, and the contact's id when one) */
+static int deal_fields(struct store *st, const struct store_viewer *who, json_t *o, int64_t id)
+{
+	static const char *const keys[] = { "address", "id", "name" };
+	json_t *people = list_of(st, who, "SELECT dc.address, c.id, c.name FROM deal_contacts dc"
+				 " LEFT JOIN contacts c ON c.address = dc.address"
+				 " AND " SQL_CONTACT_VISIBLE " WHERE dc.deal_id = :id"
+				 " ORDER BY dc.address", id, keys, 3);
+
+	json_object_set_new(o, "contacts", people ? people : json_array());
+	return people ? 0 : -1;
+}
+
+/* the record's own row, visible to the user */
+static const char *const record_sql[3] = {
+	"SELECT a.id, a.name, a.domain, a.rule_id FROM accounts a WHERE a.id = :id"
+	" AND " VIEW_RECORD_VISIBLE("account_id", "a.id"),
+	"SELECT c.id, c.name, c.address, c.capture_rule, a.id, a.domain, a.name FROM contacts c"
+	" LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id = :id AND " SQL_CONTACT_VISIBLE,
+	"SELECT d.id, d.name, d.key, d.rule_id, a.id, a.domain, a.name, d.status FROM deals d"
+	" LEFT JOIN accounts a ON a.id = d.account_id WHERE d.id = :id AND " SQL_DEAL_VISIBLE,
+};
+
+/* record_head - the record's own fields from the row at S into O */
+static void record_head(struct store *st, enum store_view_kind kind, sqlite3_stmt *s, json_t *o)
+{
+	static const char *const names[3] = { "account", "contact", "deal" };
+	static const char *const keyname[3] = { "domain", "address", "key" };
+	json_t *acc;
+
+	json_object_set_new(o, "kind", json_string(names[kind]));
+	json_object_set_new(o, "id", view_col_int(s, 0));
+	json_object_set_new(o, "name", view_col_text(s, 1));
+	json_object_set_new(o, keyname[kind], view_col_text(s, 2));
+	json_object_set_new(o, kind == STORE_VIEW_CONTACTS ? "captured_by" : "rule",
+			    view_rule_json(st, sqlite3_column_int64(s, 3)));
+	if (kind == STORE_VIEW_ACCOUNTS)
+		return;
+	acc = json_null();
+	if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+		acc = json_object();
+		json_object_set_new(acc, "id", view_col_int(s, 4));
+		json_object_set_new(acc, "domain", view_col_text(s, 5));
+		json_object_set_new(acc, "name", view_col_text(s, 6));
+	}
+	json_object_set_new(o, "account", acc);
+	if (kind == STORE_VIEW_DEALS)
+		json_object_set_new(o, "status", view_col_text(s, 7));
+}
+
+/* store_view_record - one record with its timeline; see store.h */
+int store_view_record(struct store *st, const struct store_viewer *who, enum store_view_kind kind,
+		      int64_t id, int limit, int offset, json_t **out, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	json_t *o;
+	int rc;
+
+	view_begin(st, err, errlen, out);
+	if ((unsigned)kind > STORE_VIEW_DEALS)
+		return view_end(st, store_fail(st, STORE_EINVAL, "bad record kind"));
+	s = view_prep(st, record_sql[kind], who);
+	if (!s)
+		return view_end(st, view_errclass(st));
+	view_bind_id(s, id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return view_end(st, view_done(st, rc) < 0 ? view_errclass(st) : STORE_OK);
+	}
+	o = json_object();
+	record_head(st, kind, s, o);
+	sqlite3_finalize(s);
+	rc = kind == STORE_VIEW_ACCOUNTS ? account_fields(st, who, o, id)
+		     : kind == STORE_VIEW_CONTACTS ? contact_fields(st, who, o, id)
+		     : deal_fields(st, who, o, id);
+	if (rc == 0)
+		rc = timeline(st, who, o, kind, id, limit, offset);
+	if (rc < 0) {
+		json_decref(o);
+		return view_end(st, view_errclass(st));
+	}
+	*out = o;
+	return view_end(st, STORE_OK);
+}
+
+/* ---- unassigned ---- */
+
+#define SQL_UNASSIGNED \
+	"SELECT * FROM (SELECT t.id, t.last_date, " VIEW_LEVEL("t") " AS lv FROM threads t" \
+	" WHERE t.unassigned IS NOT NULL AND t.messages > 0) WHERE lv > 0" \
+	" ORDER BY last_date DESC, id DESC"
+
+/* store_view_unassigned - threads no rule could place; see store.h */
+int store_view_unassigned(struct store *st, const struct store_viewer *who, int limit,
+			  int offset, json_t **out, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int64_t last;
+
+	view_begin(st, err, errlen, out);
+	s = view_prep(st, SQL_PAGE(SQL_UNASSIGNED), who);
+	if (!s)
+		return view_end(st, view_errclass(st));
+	view_bind_page(s, limit, offset);
+	*out = page_of(st, s, limit, offset, &last);
+	sqlite3_finalize(s);
+	if (*out && offset > 0 && json_array_size(json_object_get(*out, "items")) == 0) {
+		s = view_prep(st, "SELECT count(*) FROM (" SQL_UNASSIGNED ")", who);
+		if (s && sqlite3_step(s) == SQLITE_ROW)
+			json_object_set_new(*out, "total", view_col_int(s, 0));
+		sqlite3_finalize(s);
+	}
+	return view_end(st, *out ? STORE_OK : view_errclass(st));
+}
+
+/* ---- one thread ---- */
+
+/* add_people - "from" (first, or null), "to", "cc" and, when BCC, "bcc" of message MID */
+static int add_people(struct store *st, sqlite3_stmt *s, json_t *m, int64_t mid, int bcc)
+{
+	static const char *const roles[] = { "to", "cc", "bcc" };
+	json_t *lists[3], *from = NULL, *p;
+	const char *role;
+	int rc;
+
+	for (int i = 0; i < 3; i++)
+		lists[i] = json_array();
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, mid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		role = (const char *)sqlite3_column_text(s, 0);
+		p = json_object();
+		json_object_set_new(p, "name", view_col_text(s, 1));
+		json_object_set_new(p, "address", view_col_text(s, 2));
+		if (!from && role && strcmp(role, "from") == 0) {
+			from = p;
+			continue;
+		}
+		for (int i = 0; i < 3; i++)
+			if (role && strcmp(role, roles[i]) == 0) {
+				json_array_append(lists[i], p);
+				break;
+			}
+		json_decref(p);
+	}
+	json_object_set_new(m, "from", from ? from : json_null());
+	json_object_set_new(m, "to", lists[0]);
+	json_object_set_new(m, "cc", lists[1]);
+	if (bcc)
+		json_object_set_new(m, "bcc", lists[2]);
+	else
+		json_decref(lists[2]);
+	return view_done(st, rc);
+}
+
+/* add_attachments - "attachments" of message MID: a list (FULL) or a count */
+static int add_attachments(struct store *st, sqlite3_stmt *s, json_t *m, int64_t mid, int full)
+{
+	json_t *a = json_array(), *o;
+	int rc;
+
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, mid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!full) {
+			json_array_append_new(a, json_null());
+			continue;
+		}
+		o = json_object();
+		json_object_set_new(o, "filename", view_col_text(s, 0));
+		json_object_set_new(o, "content_type", view_col_text(s, 1));
+		json_object_set_new(o, "size", view_col_int(s, 2));
+		json_array_append_new(a, o);
+	}
+	if (full) {
+		json_object_set_new(m, "attachments", a);
+	} else {
+		json_object_set_new(m, "attachments", json_integer((json_int_t)json_array_size(a)));
+		json_decref(a);
+	}
+	return view_done(st, rc);
+}
+
+/* statements of one thread page */
+struct tctx {
+	sqlite3_stmt *msgs, *people, *atts;
+	size_t body_bytes;             /* body text put on the page so far */
+};
+
+/* message_of - one message of a thread page at LEVEL from the row at C->msgs */
+static json_t *message_of(struct store *st, struct tctx *c, int level)
+{
+	sqlite3_stmt *s = c->msgs;
+	int64_t mid = sqlite3_column_int64(s, 0);
+	int full = level >= VIEW_EVERYTHING;
+	json_t *m = json_object(), *log;
+	size_t blen;
+	char *body;
+
+	json_object_set_new(m, "id", json_integer(mid));
+	json_object_set_new(m, "date", view_col_date(s, 1));
+	json_object_set_new(m, "direction", view_col_text(s, 2));
+	if (level >= VIEW_SUBJECT)
+		json_object_set_new(m, "subject", view_col_text(s, 3));
+	if (add_people(st, c->people, m, mid, full) < 0 ||
+	    add_attachments(st, c->atts, m, mid, full) < 0)
+		goto fail;
+	log = json_object();
+	json_object_set_new(log, "status", view_col_text(s, 10));
+	json_object_set_new(log, "reason", view_col_text(s, 11));
+	json_object_set_new(log, "rule", view_rule_json(st, sqlite3_column_int64(s, 12)));
+	json_object_set_new(m, "log", log);
+	if (!full)
+		return m;
+	json_object_set_new(m, "flags", view_flags_json((unsigned)sqlite3_column_int64(s, 4)));
+	blen = (size_t)sqlite3_column_int64(s, 6);
+	if (c->body_bytes + blen > VIEW_MAX_BODIES) {
+		json_object_set_new(m, "body", json_null());
+		json_object_set_new(m, "body_omitted", json_true());
+		json_object_set_new(m, "quotes", json_array());
+		return m;
+	}
+	body = view_body_of(st, mid, s, 5);
+	if (!body)
+		goto fail;
+	c->body_bytes += blen;
+	json_object_set_new(m, "body", view_json_text(body, strlen(body)));
+	free(body);
+	json_object_set_new(m, "quotes", view_quotes_of(s, 8));
+	return m;
+fail:
+	json_decref(m);
+	return NULL;
+}
+
+/* thread_items - "items": LIMIT of the thread's messages from OFFSET at LEVEL; 0 or -1 */
+static int thread_items(struct store *st, json_t *o, int64_t tid, int level, int limit, int offset)
+{
+	struct tctx c = { 0 };
+	json_t *a = json_array(), *m;
+	int rc = SQLITE_ERROR;
+
+	c.msgs = view_prep(st, "SELECT m.id, m.date, m.direction, m.subject, m.flags, m.body,"
+			   " m.body_len, m.body_offset, m.quotes, m.dict_id, m.log, m.log_reason,"
+			   " m.log_rule FROM messages m WHERE m.thread_id = :id ORDER BY m.date, m.id"
+			   " LIMIT :limit OFFSET :offset", NULL);
+	c.people = view_prep(st, "SELECT role, name, address FROM participants WHERE message_id = ?1"
+			     " AND role IN ('from', 'to', 'cc', 'bcc') ORDER BY pos, address", NULL);
+	c.atts = view_prep(st, "SELECT filename, content_type, size FROM attachments"
+			   " WHERE message_id = ?1 ORDER BY id", NULL);
+	if (c.msgs && c.people && c.atts) {
+		view_bind_id(c.msgs, tid);
+		view_bind_page(c.msgs, limit, offset);
+		while ((rc = sqlite3_step(c.msgs)) == SQLITE_ROW) {
+			m = message_of(st, &c, level);
+			if (!m)
+				break;
+			json_array_append_new(a, m);
+		}
+	}
+	sqlite3_finalize(c.msgs);
+	sqlite3_finalize(c.people);
+	sqlite3_finalize(c.atts);
+	json_object_set_new(o, "items", a);
+	return rc == SQLITE_ROW ? -1 : view_done(st, rc);
+}
+
+/* thread_links - "links": [{"kind", "id", "key", "name", "rule", "captured_by"}]; 0 or -1 */
+static int thread_links(struct store *st, json_t *o, int64_t tid)
+{
+	sqlite3_stmt *s = view_prep(st,
+		"SELECT CASE WHEN l.account_id IS NOT NULL THEN 'account'"
+		"  WHEN l.contact_id IS NOT NULL THEN 'contact' ELSE 'deal' END,"
+		" coalesce(l.account_id, l.contact_id, l.deal_id), coalesce(a.domain, c.address, d.key),"
+		" coalesce(a.name, c.name, d.name), l.rule_id, c.capture_rule FROM links l"
+		" LEFT JOIN accounts a ON a.id = l.account_id LEFT JOIN contacts c ON c.id = l.contact_id"
+		" LEFT JOIN deals d ON d.id = l.deal_id WHERE l.thread_id = ?1 ORDER BY 1, 3", NULL);
+	json_t *a = json_array(), *l;
+	int rc = SQLITE_ERROR;
+
+	if (s) {
+		sqlite3_bind_int64(s, 1, tid);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			l = json_object();
+			json_object_set_new(l, "kind", view_col_text(s, 0));
+			json_object_set_new(l, "id", view_col_int(s, 1));
+			json_object_set_new(l, "key", view_col_text(s, 2));
+			json_object_set_new(l, "name", view_col_text(s, 3));
+			json_object_set_new(l, "rule", view_rule_json(st, sqlite3_column_int64(s, 4)));
+			if (sqlite3_column_type(s, 5) != SQLITE_NULL)
+				json_object_set_new(l, "captured_by",
+						    view_rule_json(st, sqlite3_column_int64(s, 5)));
+			json_array_append_new(a, l);
+		}
+	}
+	sqlite3_finalize(s);
+	json_object_set_new(o, "links", a);
+	return view_done(st, rc);
+}
+
+/* store_view_thread - one thread at the user's level; see store.h */
+int store_view_thread(struct store *st, const struct store_viewer *who, int64_t id,
+		      int limit, int offset, json_t **out, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	json_t *o, *vis;
+	int rc, level;
+
+	view_begin(st, err, errlen, out);
+	s = view_prep(st, "SELECT t.id, t.subject, t.first_date, t.last_date, t.messages,"
+		      " t.unassigned, " VIEW_LEVEL("t") ", t.visibility, t.outside, t.vis_reason,"
+		      " t.vis_rule FROM threads t WHERE t.id = :id AND t.messages > 0", who);
+	if (!s)
+		return view_end(st, view_errclass(st));
+	view_bind_id(s, id);
+	rc = sqlite3_step(s);
+	level = rc == SQLITE_ROW ? sqlite3_column_int(s, 6) : 0;
+	if (rc != SQLITE_ROW || level <= 0) {
+		sqlite3_finalize(s);
+		return view_end(st, rc == SQLITE_ROW || view_done(st, rc) == 0 ? STORE_OK
+				: view_errclass(st));
+	}
+	o = json_object();
+	json_object_set_new(o, "id", view_col_int(s, 0));
+	json_object_set_new(o, "access", json_string(view_level_name(level)));
+	json_object_set_new(o, "subject", level >= VIEW_SUBJECT ? view_col_text(s, 1) : json_null());
+	json_object_set_new(o, "first_date", view_col_date(s, 2));
+	json_object_set_new(o, "last_date", view_col_date(s, 3));
+	json_object_set_new(o, "messages", view_col_int(s, 4));
+	json_object_set_new(o, "unassigned", view_col_text(s, 5));
+	json_object_set_new(o, "offset", json_integer(offset));
+	json_object_set_new(o, "limit", json_integer(limit));
+	vis = json_object();
+	json_object_set_new(vis, "inside", view_col_text(s, 7));
+	json_object_set_new(vis, "outside", view_col_text(s, 8));
+	json_object_set_new(vis, "reason", view_col_text(s, 9));
+	json_object_set_new(vis, "rule", view_rule_json(st, sqlite3_column_int64(s, 10)));
+	json_object_set_new(o, "visibility", vis);
+	sqlite3_finalize(s);
+	if (thread_links(st, o, id) < 0 || thread_items(st, o, id, level, limit, offset) < 0) {
+		json_decref(o);
+		return view_end(st, view_errclass(st));
+	}
+	*out = o;
+	return view_end(st, STORE_OK);
+}

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""browser.py - a real browser walks crmview: headless Chromium driven over the
+DevTools protocol (a small WebSocket client, standard library only).
+
+usage: browser.py URL SHOTS_DIR HOSTILE_THREAD_ID
+
+Logs in through the form as alice, walks records -> record -> thread ->
+search, takes a screenshot of each (kept in SHOTS_DIR), then opens the pages
+that show the hostile messages and proves that nothing in them ran or loaded:
+the title is the escaped subject, the DOM has no script, img, svg, iframe,
+object or embed element and no element marked by an injected handler, the
+hostile text is on the page as text, and the browser requested nothing but
+crmview's own pages and stylesheet.  Prints TAP lines.
+"""
+import base64
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+URL, SHOTS, HOSTILE = sys.argv[1], sys.argv[2], sys.argv[3]
+failures = 0
+
+
+def tap(ok, desc, detail=""):
+    global failures
+    print("%s - %s" % ("ok" if ok else "not ok", desc), flush=True)
+    if not ok:
+        failures += 1
+        for line in str(detail).splitlines()[:20]:
+            print("# " + line)
+
+
+class WebSocket:
+    """just enough of RFC 6455 for the DevTools protocol: text frames, client masking"""
+
+    def __init__(self, ws_url):
+        rest = ws_url.split("://", 1)[1]
+        hostport, path = rest.split("/", 1)
+        host, port = hostport.split(":")
+        self.s = socket.create_connection((host, int(port)), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.s.sendall(("GET /%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n" % (path, hostport, key)).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += self.s.recv(1)
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            raise RuntimeError("websocket handshake: %r" % head[:100])
+        self.buf = b""
+
+    def send(self, text):
+        data = text.encode()
+        hdr = bytes([0x81])
+        n = len(data)
+        if n < 126:
+            hdr += bytes([0x80 | n])
+        elif n < 65536:
+            hdr += bytes([0x80 | 126]) + struct.pack(">H", n)
+        else:
+            hdr += bytes([0x80 | 127]) + struct.pack(">Q", n)
+        mask = os.urandom(4)
+        self.s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            chunk = self.s.recv(1 << 20)
+            if not chunk:
+                raise RuntimeError("websocket closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def recv(self):
+        msg = b""
+        while True:
+            b0, b1 = self._read(2)
+            n = b1 & 0x7f
+            if n == 126:
+                n = struct.unpack(">H", self._read(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self._read(8))[0]
+            payload = self._read(n)
+            if b0 & 0x0f == 0x8:
+                raise RuntimeError("websocket closed by peer")
+            if b0 & 0x0f in (0x9, 0xa):
+                continue
+            msg += payload
+            if b0 & 0x80:
+                return msg.decode()
+
+
+class Page:
+    def __init__(self, ws):
+        self.ws, self.n, self.events = ws, 0, []
+
+    def call(self, method, **params):
+        self.n += 1
+        self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
+        while True:
+            m = json.loads(self.ws.recv())
+            if m.get("id") == self.n:
+                if "error" in m:
+                    raise RuntimeError("%s: %s" % (method, m["error"]))
+                return m.get("result", {})
+            self.events.append(m)
+
+    def wait_event(self, name, timeout=20):
+        end = time.time() + timeout
+        while time.time() < end:
+            for i, e in enumerate(self.events):
+                if e.get("method") == name:
+                    del self.events[i]
+                    return e
+            self.events.append(json.loads(self.ws.recv()))
+        raise RuntimeError("no %s within %ds" % (name, timeout))
+
+    def requests(self):
+        return [e["params"]["request"]["url"] for e in self.events
+                if e.get("method") == "Network.requestWillBeSent"]
+
+    def load(self, url=None, action=None):
+        self.events = [e for e in self.events if e.get("method") != "Page.loadEventFired"]
+        if url:
+            self.call("Page.navigate", url=url)
+        else:
+            self.eval(action)
+        self.wait_event("Page.loadEventFired")
+
+    def eval(self, expr):
+        r = self.call("Runtime.evaluate", expression=expr, returnByValue=True)
+        return r.get("result", {}).get("value")
+
+    def shot(self, name):
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path = os.path.join(SHOTS, name)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+        return path
+
+
+def start_chromium():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    profile = tempfile.mkdtemp(prefix="crmview-chromium.")
+    proc = subprocess.Popen([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                             "--no-first-run", "--disable-background-networking",
+                             "--disable-component-update", "--disable-sync",
+                             "--disable-extensions", "--user-data-dir=" + profile,
+                             "--remote-debugging-port=0", "--window-size=1280,900",
+                             "about:blank"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port_file = os.path.join(profile, "DevToolsActivePort")
+    for _ in range(300):
+        if os.path.exists(port_file) and open(port_file).read().count("\n") >= 1:
+            break
+        time.sleep(0.1)
+    port = int(open(port_file).read().split("\n")[0])
+    targets = json.load(urllib.request.urlopen("http://127.0.0.1:%d/json/list" % port))
+    pages = [t for t in targets if t.get("type") == "page"]
+    if not pages:
+        req = urllib.request.Request("http://127.0.0.1:%d/json/new?about:blank" % port,
+                                     method="PUT")
+        pages = [json.load(urllib.request.urlopen(req))]
+    return proc, profile, pages[0]["webSocketDebuggerUrl"]
+
+
+def inert(p, what):
+    """the page shows mail as text: nothing ran, nothing loaded"""
+    bad = p.eval("""(() => {
+        const tags = document.querySelectorAll('script,img,svg,iframe,object,embed,frame,base,'
+            + 'meta[http-equiv],link:not([href="/static/style.css"]),[style],[onerror],[onload]');
+        return JSON.stringify({tags: tags.length,
+            pwned: document.querySelectorAll('[data-pwned]').length,
+            title: document.title, attr: document.body.getAttribute('data-pwned')});
+    })()""")
+    r = json.loads(bad)
+    tap(r["tags"] == 0 and r["pwned"] == 0 and r["attr"] is None and "PWNED" not in
+        r["title"].replace("document.title='PWNED-SUBJECT'", ""),
+        "%s: no element, attribute or title from mail took effect" % what, bad)
+
+
+proc, profile, ws_url = start_chromium()
+try:
+    p = Page(WebSocket(ws_url))
+    p.call("Page.enable")
+    p.call("Runtime.enable")
+    p.call("Network.enable")
+    p.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1,
+           mobile=False)
+
+    # log in through the form
+    p.load(URL + "/accounts")
+    tap(p.eval("location.pathname") == "/login", "a page without a session shows the login form")
+    p.shot("01-login.png")
+    p.load(action="""document.querySelector('input[name=address]').value='alice@example.com';
+        document.querySelector('input[name=password]').value='pw-alice-2025';
+        document.querySelector('form[action="/login"]').submit();""")
+    tap(p.eval("location.pathname") == "/accounts", "the login form leads back to the records")
+    tap(p.eval("document.cookie") == "", "the session cookie is out of the page's reach (HttpOnly)")
+
+    # records -> record -> thread -> search
+    rows = p.eval("document.querySelectorAll('table.grid tbody tr').length")
+    tap(rows and rows > 0, "records: the accounts table has rows (%s)" % rows)
+    p.load(URL + "/accounts?sort=threads&dir=desc")
+    first = p.eval("document.querySelector('table.grid tbody tr td a').href")
+    tap(p.eval("document.querySelector('th.sorted a').textContent").startswith("Threads"),
+        "records: sorted by thread count")
+    p.shot("02-records.png")
+    p.load(first)
+    tl = p.eval("document.querySelectorAll('table.timeline tbody tr').length")
+    tap(tl and tl > 0, "record: the busiest account shows its timeline (%s threads)" % tl)
+    p.shot("03-record.png")
+    thread = p.eval("document.querySelector('table.timeline td.conv a').href")
+    p.load(thread)
+    msgs = p.eval("document.querySelectorAll('article.msg').length")
+    tap(msgs and msgs > 0, "thread: its messages are shown (%s)" % msgs)
+    tap(p.eval("!!document.querySelector('section.why')"), "thread: it says why it is here")
+    p.shot("04-thread.png")
+    p.load(action="""document.querySelector('form.search input').value='forecast';
+        document.querySelector('form.search').submit();""")
+    hits = p.eval("document.querySelectorAll('ol.hits li mark').length")
+    tap(p.eval("location.pathname") == "/search" and hits and hits > 0,
+        "search: results with highlighted words (%s marks)" % hits)
+    p.shot("05-search.png")
+
+    # the hostile messages
+    p.load(URL + "/threads/" + HOSTILE)
+    text = p.eval("document.body.innerText")
+    tap("<script>document.title='PWNED-BODY';" in text and "</textarea></pre></details><script>" in text,
+        "hostile thread: the script tags are on the page as text")
+    tap(p.eval("document.title") ==
+        "<script>document.title='PWNED-SUBJECT'</script> quarterly invoice \u00b7 crmview",
+        "hostile thread: the title is the subject as text", p.eval("document.title"))
+    tap("<img src=/pwned-att onerror=alert(1)>.pdf" in text and
+        "<script>document.title='PWNED-ATT'</script>.html" in text,
+        "hostile thread: attachment names are text")
+    tap("<img src=/pwned-from onerror=\"document.title='PWNED-FROM'\">" in text,
+        "hostile thread: an encoded-word display name is text")
+    inert(p, "hostile thread")
+    p.shot("06-hostile-thread.png")
+    for path, what in (("/search?q=PWNED", "hostile search"), ("/unassigned", "unassigned"),
+                       ("/contacts?sort=name", "contacts")):
+        p.load(URL + path)
+        inert(p, what)
+    p.shot("07-hostile-search.png")
+    foreign = [u for u in p.requests() if not u.startswith(URL) or "/pwned" in u.lower()]
+    tap(not foreign, "the browser asked for nothing but crmview's own pages (%d requests)"
+        % len(p.requests()), "\n".join(foreign))
+finally:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(profile, ignore_errors=True)
+sys.exit(0)

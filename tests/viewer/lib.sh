@@ -1,0 +1,88 @@
+# lib.sh - shared by the crmview tests (tests/T2NN-viewer-*.sh; sourced after test-lib.sh)
+#
+#   viewer_store DIR       a store in DIR/store.db from tests/corpora/mail and
+#                          tests/viewer/mail under tests/viewer/rules, with users:
+#                          alice (member, team sales), carol (member, team hr),
+#                          frank (member, no team), admin (admin); password "pw-NAME-2025"
+#   viewer_start NAME DIR [KEY VALUE]...   crmview with DIR/NAME.conf (extra keys
+#                          added) on a free loopback port: sets URL_NAME... via
+#                          the variables VIEW_URL and VIEW_PID (last started)
+#   viewer_stop_all        stop every crmview started
+#   login JAR USER         log USER in, the session cookie into JAR; 0 or 1
+#
+# Started as root, crmview drops to the crmilter user: DIR is handed to it.
+VIEWER=$CRM_BUILD/crmview
+VT=$CRM_TOP/tests/viewer
+VIEW_PIDS=""
+USERS="alice carol frank admin"
+
+if [ ! -x "$VIEWER" ]; then
+	echo "not ok - $VIEWER is built"
+	exit 1
+fi
+
+viewer_store() {
+	local d=$1
+	mkdir -p "$d"
+	cat > "$d/base.conf" <<EOF
+Database $d/store.db
+Domains example.com
+FreemailDomains $CRM_TOP/contrib/freemail-domains.txt
+RulesFile $VT/rules
+UserID crmilter
+ViewerSessionKeyFile $d/session.key
+EOF
+	local C="$CRMCTL -c $d/base.conf"
+	$C import "$CORPORA/mail" "$VT/mail" > "$d/import.log" 2>&1 || return 1
+	$C user add alice@example.com > /dev/null 2>&1 &&
+	$C user add carol@example.com > /dev/null 2>&1 &&
+	$C user add frank@example.com > /dev/null 2>&1 &&
+	$C user add admin@example.com --role admin > /dev/null 2>&1 || return 1
+	for u in $USERS; do
+		echo "pw-$u-2025" | $C user passwd "$u@example.com" > /dev/null || return 1
+	done
+	if [ "$(id -u)" -eq 0 ]; then
+		id crmilter > /dev/null 2>&1 ||
+			useradd --system --no-create-home --home-dir /nonexistent \
+				--shell /usr/sbin/nologin crmilter
+		chmod 755 "$TMP"
+		chown -R crmilter "$d"
+	else
+		sed -i '/^UserID/d' "$d/base.conf"
+	fi
+}
+
+viewer_start() {
+	local name=$1 d=$2; shift 2
+	{
+		cat "$d/base.conf"
+		echo "ViewerAccessLog $d/$name-access.log"
+		while [ $# -ge 2 ]; do echo "$1 $2"; shift 2; done
+	} > "$d/$name.conf"
+	[ "$(id -u)" -eq 0 ] && chown -R crmilter "$d"
+	"$VIEWER" -c "$d/$name.conf" -l 127.0.0.1:0 > "$d/$name.out" 2>&1 &
+	VIEW_PID=$!
+	VIEW_PIDS="$VIEW_PIDS $VIEW_PID"
+	local i=0
+	while [ $i -lt 100 ] && ! grep -q 'listening on' "$d/$name.out"; do
+		kill -0 "$VIEW_PID" 2> /dev/null || break
+		sleep 0.05; i=$((i + 1))
+	done
+	VIEW_URL=$(grep -o 'http[s]*://127.0.0.1:[0-9]*' "$d/$name.out" | head -1)
+	[ -n "$VIEW_URL" ]
+}
+
+viewer_stop_all() {
+	for p in $VIEW_PIDS; do kill "$p" 2> /dev/null; done
+	for p in $VIEW_PIDS; do wait "$p" 2> /dev/null; done
+	VIEW_PIDS=""
+}
+trap 'viewer_stop_all; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
+
+login() {
+	local jar=$1 u=$2
+	code=$(curl -s -o /dev/null -w '%{http_code}' -c "$jar" \
+		--data-urlencode "address=$u@example.com" --data-urlencode "password=pw-$u-2025" \
+		"$VIEW_URL/login")
+	[ "$code" = 303 ]
+}

@@ -1,0 +1,423 @@
+/*
+ * pages_records.c - the records: accounts, contacts and deals as sortable,
+ * filterable tables, and one record with its fields, its contacts and
+ * deals, and its timeline of threads, newest first
+ *
+ * Public (view_int.h): page_records, page_record, and view_paging (shared
+ * with the other pages).  Parameters: q (filter), sort (name, domain,
+ * last, threads, deals), dir (asc, desc), page (HTML) or limit and offset
+ * (API).  A bad value is a 400; an unknown or hidden record a 404.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "view_int.h"
+
+static const char *const kind_names[] = { "accounts", "contacts", "deals" };
+static const char *const kind_titles[] = { "Accounts", "Contacts", "Deals" };
+static const char *const sort_names[] = { "name", "domain", "last", "threads", "deals" };
+
+/* view_paging - limit and offset from page (HTML) or limit/offset (API); -1 after a 400 */
+int view_paging(struct view_req *r, int *limit, int *offset)
+{
+	long lim, off, pg;
+
+	if (r->api) {
+		lim = view_arg_int(r, "limit", VIEW_PAGE_SIZE, STORE_VIEW_MAX_LIMIT);
+		off = lim < 0 ? -1 : view_arg_int(r, "offset", 0, STORE_VIEW_MAX_OFFSET);
+		if (lim == 0 && off >= 0) {
+			view_error(r, 400, "limit must be 1 or more.");
+			return -1;
+		}
+	} else {
+		pg = view_arg_int(r, "page", 1, STORE_VIEW_MAX_OFFSET / VIEW_PAGE_SIZE);
+		lim = VIEW_PAGE_SIZE;
+		off = pg < 0 ? -1 : pg == 0 ? 0 : (pg - 1) * VIEW_PAGE_SIZE;
+	}
+	if (lim < 0 || off < 0)
+		return -1;
+	*limit = (int)lim;
+	*offset = (int)off;
+	return 0;
+}
+
+/* view_store_failed - a store error: logged, 503 */
+void view_store_failed(struct view_req *r, const char *err)
+{
+	msg_warn("%s", err);
+	view_error(r, 503, "The store cannot be read right now.");
+}
+
+/* sort_link - a column head that sorts by SORT (toggling the direction when current) */
+static void sort_link(struct view_req *r, const char *label, int sort, int cur, int desc,
+		      const char *q)
+{
+	struct vbuf *b = &r->body;
+	/* a new column sorts names ascending, dates and counts descending */
+	int next_desc = sort == cur ? !desc : sort >= STORE_SORT_LAST;
+
+	vbuf_printf(b, "<th%s><a href=\"?sort=%s&amp;dir=%s", sort == cur ? " class=\"sorted\"" : "",
+		    sort_names[sort], next_desc ? "desc" : "asc");
+	if (q) {
+		vbuf_puts(b, "&amp;q=");
+		url_esc(b, q);
+	}
+	vbuf_printf(b, "\">%s%s</a></th>", label,
+		    sort != cur ? "" : desc ? " \xe2\x96\xbe" : " \xe2\x96\xb4");
+}
+
+/* count_cell - a number cell */
+static void count_cell(struct vbuf *b, json_t *v)
+{
+	vbuf_printf(b, "<td class=\"num\">%lld</td>", (long long)json_integer_value(v));
+}
+
+/* record_link - <a href="/KIND/ID">TEXT</a> */
+static void record_link(struct vbuf *b, const char *kind, json_t *id, json_t *text, json_t *alt)
+{
+	vbuf_printf(b, "<a href=\"/%s/%lld\">", kind, (long long)json_integer_value(id));
+	if (json_string_length(text))
+		html_text(b, text);
+	else
+		html_text(b, alt);
+	vbuf_puts(b, "</a>");
+}
+
+/* records_rows - the rows of a records table */
+static void records_rows(struct vbuf *b, enum store_view_kind kind, json_t *items)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(items, i, it) {
+		vbuf_puts(b, "<tr><td>");
+		if (kind == STORE_VIEW_ACCOUNTS) {
+			record_link(b, "accounts", json_object_get(it, "id"),
+				    json_object_get(it, "name"), json_object_get(it, "domain"));
+			vbuf_puts(b, "</td><td>");
+			html_text(b, json_object_get(it, "domain"));
+		} else if (kind == STORE_VIEW_CONTACTS) {
+			record_link(b, "contacts", json_object_get(it, "id"),
+				    json_object_get(it, "name"), json_object_get(it, "address"));
+			vbuf_puts(b, "</td><td>");
+			html_text(b, json_object_get(it, "address"));
+			vbuf_puts(b, "</td><td>");
+			if (json_is_integer(json_object_get(it, "account_id")))
+				record_link(b, "accounts", json_object_get(it, "account_id"),
+					    json_object_get(it, "account"), NULL);
+		} else {
+			record_link(b, "deals", json_object_get(it, "id"),
+				    json_object_get(it, "name"), json_object_get(it, "key"));
+			vbuf_puts(b, "</td><td>");
+			html_text(b, json_object_get(it, "key"));
+			vbuf_puts(b, "</td><td>");
+			if (json_is_integer(json_object_get(it, "account_id")))
+				record_link(b, "accounts", json_object_get(it, "account_id"),
+					    json_object_get(it, "account"), NULL);
+			vbuf_puts(b, "</td><td>");
+			html_text(b, json_object_get(it, "status"));
+		}
+		vbuf_puts(b, "</td><td class=\"date\">");
+		html_day(b, json_object_get(it, "last_activity"));
+		vbuf_puts(b, "</td>");
+		count_cell(b, json_object_get(it, "threads"));
+		if (kind != STORE_VIEW_DEALS)
+			count_cell(b, json_object_get(it, "open_deals"));
+		vbuf_puts(b, "</tr>\n");
+	}
+}
+
+/* records_html - a records table page from its model M */
+static void records_html(struct view_req *r, enum store_view_kind kind, json_t *m,
+			 const struct store_view_query *q)
+{
+	static const char *const second[] = { "Domain", "Address", "Key" };
+	struct vbuf *b = &r->body, base = { 0 };
+	int s = (int)q->sort;
+	size_t len;
+	char *bp;
+
+	html_begin(r, kind_titles[kind], kind_titles[kind]);
+	vbuf_printf(b, "<h1>%s <span class=\"count\">%lld</span></h1>", kind_titles[kind],
+		    (long long)json_integer_value(json_object_get(m, "total")));
+	vbuf_printf(b, "<form class=\"filter\" method=\"get\" action=\"/%s\">"
+		    "<input type=\"hidden\" name=\"sort\" value=\"%s\">"
+		    "<input type=\"hidden\" name=\"dir\" value=\"%s\">"
+		    "<input type=\"text\" name=\"q\" placeholder=\"Filter\" aria-label=\"Filter\" value=\"",
+		    kind_names[kind], sort_names[s], q->desc ? "desc" : "asc");
+	html_esc(b, q->filter);
+	vbuf_printf(b, "\"><button type=\"submit\">Filter</button>%s</form>",
+		    q->filter ? " <a href=\"?\">clear</a>" : "");
+	vbuf_puts(b, "<table class=\"grid\"><thead><tr>");
+	sort_link(r, kind == STORE_VIEW_DEALS ? "Deal" : "Name", STORE_SORT_NAME, s, q->desc,
+		  q->filter);
+	if (kind == STORE_VIEW_ACCOUNTS)
+		sort_link(r, second[kind], STORE_SORT_DOMAIN, s, q->desc, q->filter);
+	else
+		vbuf_printf(b, "<th>%s</th>", second[kind]);
+	if (kind != STORE_VIEW_ACCOUNTS)
+		sort_link(r, "Account", STORE_SORT_DOMAIN, s, q->desc, q->filter);
+	if (kind == STORE_VIEW_DEALS)
+		sort_link(r, "Status", STORE_SORT_DEALS, s, q->desc, q->filter);
+	sort_link(r, "Last activity", STORE_SORT_LAST, s, q->desc, q->filter);
+	sort_link(r, "Threads", STORE_SORT_THREADS, s, q->desc, q->filter);
+	if (kind != STORE_VIEW_DEALS)
+		sort_link(r, "Open deals", STORE_SORT_DEALS, s, q->desc, q->filter);
+	vbuf_puts(b, "</tr></thead><tbody>\n");
+	records_rows(b, kind, json_object_get(m, "items"));
+	vbuf_puts(b, "</tbody></table>");
+	if (!json_array_size(json_object_get(m, "items")))
+		vbuf_puts(b, "<p class=\"empty\">Nothing here.</p>");
+	vbuf_printf(&base, "/%s?sort=%s&amp;dir=%s", kind_names[kind], sort_names[s],
+		    q->desc ? "desc" : "asc");
+	if (q->filter) {
+		vbuf_puts(&base, "&amp;q=");
+		url_esc(&base, q->filter);
+	}
+	bp = vbuf_take(&base, &len);
+	html_pager(r, bp, m);
+	free(bp);
+	html_end(r);
+}
+
+/* page_records - GET /accounts, /contacts, /deals (and /api/...) */
+void page_records(struct view_req *r, enum store_view_kind kind)
+{
+	struct store_view_query q = { .kind = kind, .sort = STORE_SORT_LAST, .desc = 1 };
+	const char *sort = view_arg(r, "sort"), *dir = view_arg(r, "dir");
+	char err[512];
+	json_t *m;
+	int i;
+
+	q.filter = view_arg(r, "q");
+	if (view_paging(r, &q.limit, &q.offset) < 0)
+		return;
+	if (sort) {
+		for (i = 0; i < 5 && strcmp(sort, sort_names[i]) != 0; i++)
+			;
+		if (i == 5) {
+			view_error(r, 400, "sort is one of name, domain, last, threads, deals.");
+			return;
+		}
+		q.sort = (enum store_view_sort)i;
+		q.desc = i >= STORE_SORT_LAST;
+	}
+	if (dir && strcmp(dir, "asc") != 0 && strcmp(dir, "desc") != 0) {
+		view_error(r, 400, "dir is asc or desc.");
+		return;
+	}
+	if (dir)
+		q.desc = strcmp(dir, "desc") == 0;
+	if (q.filter && strlen(q.filter) > 200) {
+		view_error(r, 400, "The filter is too long.");
+		return;
+	}
+	if (store_view_records(r->st, &r->who, &q, &m, err, sizeof err) != STORE_OK) {
+		view_store_failed(r, err);
+		return;
+	}
+	if (r->api)
+		api_send(r, m);
+	else {
+		records_html(r, kind, m, &q);
+		json_decref(m);
+	}
+}
+
+/* view_timeline - the timeline table of a record (or the unassigned page) */
+void view_timeline(struct view_req *r, json_t *items, int with_reason)
+{
+	struct vbuf *b = &r->body;
+	const char *access;
+	size_t i;
+	json_t *t;
+	long long n;
+
+	vbuf_printf(b, "<table class=\"grid timeline\"><thead><tr><th>Last</th><th>Dir</th>"
+		    "<th>Conversation</th><th>People</th><th class=\"num\">Msgs</th>"
+		    "<th class=\"num\" title=\"attachments\">Att.</th>%s</tr></thead><tbody>\n",
+		    with_reason ? "<th>Why unassigned</th>" : "");
+	json_array_foreach(items, i, t) {
+		access = json_string_value(json_object_get(t, "access"));
+		vbuf_puts(b, "<tr><td class=\"date\">");
+		html_day(b, json_object_get(t, "last_date"));
+		vbuf_puts(b, "</td><td>");
+		html_arrows(b, json_object_get(t, "directions"));
+		vbuf_printf(b, "</td><td class=\"conv\"><a href=\"/threads/%lld\">",
+			    (long long)json_integer_value(json_object_get(t, "id")));
+		if (json_is_string(json_object_get(t, "subject")))
+			html_text(b, json_object_get(t, "subject"));
+		else
+			vbuf_puts(b, "<span class=\"hidden\">(subject not shown)</span>");
+		vbuf_puts(b, "</a>");
+		if (access && strcmp(access, "everything") != 0)
+			vbuf_printf(b, " <span class=\"badge\">%s only</span>", access);
+		if (json_string_length(json_object_get(t, "snippet"))) {
+			vbuf_puts(b, "<div class=\"snip\">");
+			html_text(b, json_object_get(t, "snippet"));
+			vbuf_puts(b, "</div>");
+		}
+		vbuf_puts(b, "</td><td class=\"people\">");
+		html_people_short(b, json_object_get(t, "participants"));
+		n = json_integer_value(json_object_get(t, "participants_total")) -
+		    (long long)json_array_size(json_object_get(t, "participants"));
+		if (n > 0)
+			vbuf_printf(b, " <span class=\"more\">+%lld</span>", n);
+		vbuf_puts(b, "</td>");
+		count_cell(b, json_object_get(t, "messages"));
+		n = json_integer_value(json_object_get(t, "attachments"));
+		if (n)
+			vbuf_printf(b, "<td class=\"num att\" title=\"attachments\">%lld</td>", n);
+		else
+			vbuf_puts(b, "<td></td>");
+		if (with_reason) {
+			vbuf_puts(b, "<td class=\"why\">");
+			html_text(b, json_object_get(t, "unassigned"));
+			vbuf_puts(b, "</td>");
+		}
+		vbuf_puts(b, "</tr>\n");
+	}
+	vbuf_puts(b, "</tbody></table>");
+	if (!json_array_size(items))
+		vbuf_puts(b, "<p class=\"empty\">No conversations.</p>");
+}
+
+/* side_list - a titled list of linked records (contacts or deals) */
+static void side_list(struct vbuf *b, const char *title, const char *kind, json_t *list,
+		      const char *key)
+{
+	size_t i;
+	json_t *it;
+
+	vbuf_printf(b, "<section class=\"side\"><h2>%s <span class=\"count\">%zu</span></h2><ul>",
+		    title, json_array_size(list));
+	json_array_foreach(list, i, it) {
+		vbuf_puts(b, "<li>");
+		if (json_is_integer(json_object_get(it, "id")))
+			record_link(b, kind, json_object_get(it, "id"), json_object_get(it, "name"),
+				    json_object_get(it, key));
+		else
+			html_text(b, json_object_get(it, key));
+		if (json_string_length(json_object_get(it, "name")) && strcmp(key, "key") != 0) {
+			vbuf_puts(b, " <span class=\"addr\">");
+			html_text(b, json_object_get(it, key));
+			vbuf_puts(b, "</span>");
+		}
+		if (json_is_string(json_object_get(it, "status"))) {
+			vbuf_puts(b, " <span class=\"badge\">");
+			html_text(b, json_object_get(it, "status"));
+			vbuf_puts(b, "</span>");
+		}
+		vbuf_puts(b, "</li>");
+	}
+	if (!json_array_size(list))
+		vbuf_puts(b, "<li class=\"empty\">none</li>");
+	vbuf_puts(b, "</ul></section>");
+}
+
+/* record_fields - the definition list of a record's own fields */
+static void record_fields(struct vbuf *b, enum store_view_kind kind, json_t *m)
+{
+	json_t *acc = json_object_get(m, "account");
+	size_t i;
+	json_t *d;
+
+	vbuf_puts(b, "<dl class=\"fields\">");
+	if (kind == STORE_VIEW_ACCOUNTS) {
+		vbuf_puts(b, "<dt>Domains</dt><dd>");
+		json_array_foreach(json_object_get(m, "domains"), i, d) {
+			if (i)
+				vbuf_puts(b, ", ");
+			html_text(b, json_object_get(d, "domain"));
+		}
+		vbuf_puts(b, "</dd>");
+	}
+	if (kind == STORE_VIEW_CONTACTS) {
+		vbuf_puts(b, "<dt>Address</dt><dd>");
+		html_text(b, json_object_get(m, "address"));
+		vbuf_puts(b, "</dd>");
+	}
+	if (kind == STORE_VIEW_DEALS) {
+		vbuf_puts(b, "<dt>Key</dt><dd>");
+		html_text(b, json_object_get(m, "key"));
+		vbuf_puts(b, "</dd><dt>Status</dt><dd>");
+		html_text(b, json_object_get(m, "status"));
+		vbuf_puts(b, "</dd>");
+	}
+	if (kind != STORE_VIEW_ACCOUNTS) {
+		vbuf_puts(b, "<dt>Account</dt><dd>");
+		if (json_is_object(acc))
+			record_link(b, "accounts", json_object_get(acc, "id"),
+				    json_object_get(acc, "name"), json_object_get(acc, "domain"));
+		else
+			vbuf_puts(b, "none");
+		vbuf_puts(b, "</dd>");
+	}
+	vbuf_puts(b, "<dt>Last activity</dt><dd>");
+	html_date(b, json_object_get(m, "last_activity"));
+	vbuf_printf(b, "</dd><dt>Threads</dt><dd>%lld</dd><dt>%s</dt><dd>",
+		    (long long)json_integer_value(json_object_get(m, "threads")),
+		    kind == STORE_VIEW_CONTACTS ? "Captured by" : "Made by");
+	html_rule(b, json_object_get(m, kind == STORE_VIEW_CONTACTS ? "captured_by" : "rule"));
+	vbuf_puts(b, "</dd></dl>");
+}
+
+/* record_html - one record page from its model M */
+static void record_html(struct view_req *r, enum store_view_kind kind, json_t *m)
+{
+	static const char *const keys[] = { "domain", "address", "key" };
+	struct vbuf *b = &r->body;
+	json_t *name = json_object_get(m, "name"), *key = json_object_get(m, keys[kind]);
+	json_t *tl = json_object_get(m, "timeline");
+	char base[64];
+
+	html_begin(r, json_string_length(name) ? json_string_value(name) : json_string_value(key),
+		   kind_titles[kind]);
+	vbuf_printf(b, "<p class=\"crumbs\"><a href=\"/%s\">%s</a></p><h1>", kind_names[kind],
+		    kind_titles[kind]);
+	html_text(b, json_string_length(name) ? name : key);
+	vbuf_puts(b, " <small>");
+	html_text(b, key);
+	vbuf_puts(b, "</small></h1><div class=\"record\"><div class=\"main\">");
+	record_fields(b, kind, m);
+	vbuf_printf(b, "<h2>Timeline <span class=\"count\">%lld</span></h2>",
+		    (long long)json_integer_value(json_object_get(tl, "total")));
+	view_timeline(r, json_object_get(tl, "items"), 0);
+	snprintf(base, sizeof base, "/%s/%lld", kind_names[kind],
+		 (long long)json_integer_value(json_object_get(m, "id")));
+	html_pager(r, base, tl);
+	vbuf_puts(b, "</div><aside>");
+	if (kind != STORE_VIEW_CONTACTS)
+		side_list(b, "Contacts", "contacts", json_object_get(m, "contacts"), "address");
+	if (kind != STORE_VIEW_DEALS)
+		side_list(b, "Deals", "deals", json_object_get(m, "deals"), "key");
+	vbuf_puts(b, "</aside></div>");
+	html_end(r);
+}
+
+/* page_record - GET /accounts/ID, /contacts/ID, /deals/ID (and /api/...) */
+void page_record(struct view_req *r, enum store_view_kind kind, int64_t id)
+{
+	char err[512];
+	json_t *m;
+	int limit, offset;
+
+	if (view_paging(r, &limit, &offset) < 0)
+		return;
+	if (store_view_record(r->st, &r->who, kind, id, limit, offset, &m, err, sizeof err) !=
+	    STORE_OK) {
+		view_store_failed(r, err);
+		return;
+	}
+	if (!m) {
+		view_error(r, 404, "There is no such record.");
+		return;
+	}
+	if (r->api)
+		api_send(r, m);
+	else {
+		record_html(r, kind, m);
+		json_decref(m);
+	}
+}
