@@ -4,8 +4,9 @@
  * Writing: spool_begin() opens tmp/NAME; spool_write() appends through a
  * 64 KB buffer so the message streams to disk and is never held whole in
  * memory; spool_commit() appends the envelope, patches the offset in the
- * first line, fdatasync()s, renames into new/ and fsync()s new/ (one fsync
- * of new/ serves all the commits renamed before it started: group commit).
+ * first line, renames into new/, then fdatasync()s the file and fsync()s
+ * new/ (one fsync of new/ serves all the commits renamed before it
+ * started: group commit).
  * Reading: spool_read() checks a file and decodes its envelope in place.
  * Moving: spool_done() (stored), spool_fail() (to failed/ with a reason),
  * spool_retry() (back to new/).
@@ -427,28 +428,29 @@ int spool_commit(struct spool_file *f, const struct spool_env *env, char *name, 
 		f->error = errno ? errno : EIO;
 		goto fail;
 	}
-	if (fdatasync(f->fd) < 0) {
-		f->error = errno;
-		goto fail;
-	}
-	if (close(f->fd) < 0) {
-		f->fd = -1;
-		f->error = errno;
-		goto fail;
-	}
-	f->fd = -1;
 	area_path(f->sp, SPOOL_TMP, f->name, tmp, sizeof tmp);
 	area_path(f->sp, SPOOL_NEW, f->name, dst, sizeof dst);
 	if (rename(tmp, dst) < 0) {
 		f->error = errno;
 		goto fail;
 	}
+	/*
+	 * Sync after the rename, not before: the file's data and its name in
+	 * new/ then go to disk in one journal commit, and the fsync of new/
+	 * finds its work done.  A crash before the syncs can leave a short file
+	 * in new/, but this message was not yet accepted, and the worker moves
+	 * a file without its complete first line to failed/.
+	 */
+	int synced = fdatasync(f->fd);
+	int sync_errno = errno;
+	close(f->fd);
+	f->fd = -1;
 	pthread_mutex_lock(&f->sp->sync_lock);
 	uint64_t seq = ++f->sp->renamed;
 	pthread_mutex_unlock(&f->sp->sync_lock);
-	if (sync_new_dir(f->sp, seq) < 0) {
-		/* the rename may not be durable: report it, but the file stays for the worker */
-		snprintf(err, errlen, "%s: fsync: %s", dst, strerror(errno));
+	if (synced < 0 || sync_new_dir(f->sp, seq) < 0) {
+		/* the file may not be durable: report it, but it stays for the worker */
+		snprintf(err, errlen, "%s: fsync: %s", dst, strerror(synced < 0 ? sync_errno : errno));
 		atomic_fetch_add(&f->sp->bytes, env_off);
 		free(f->buf);
 		free(f);

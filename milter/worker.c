@@ -20,10 +20,16 @@
  * old file does not count (its files stay in new/), and the store is
  * opened again, which creates a new one.
  *
+ * The worker runs at idle priority (SCHED_IDLE): while the machine is
+ * busy, mail flow comes first and the spool absorbs the burst.  When the
+ * oldest file has waited WORKER_LAG_S, it runs as an ordinary thread at
+ * WORKER_NICE until the spool has caught up, so it never starves.
+ *
  * One log line per message: queue id, Message-ID, direction, logged or
  * skipped and why, thread.
  */
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +48,8 @@
 #define WORKER_BATCH_BYTES (16u * 1024 * 1024)
 #define WORKER_RECOUNT_S   60       /* recount the spool's bytes from disk */
 #define WORKER_GATHER_MS   300      /* after a wake-up, let a batch gather */
-#define WORKER_NICE        10       /* the MTA's callbacks come first */
+#define WORKER_NICE        19       /* the MTA's callbacks come first */
+#define WORKER_LAG_S       60       /* a spool file this old: leave SCHED_IDLE */
 
 enum item_state { ITEM_PENDING, ITEM_STORED, ITEM_FAILED };
 
@@ -398,6 +405,37 @@ static int run_batch(const struct spool_list *l, size_t *pos, size_t max)
 	return STORE_OK;
 }
 
+/*
+ * set_idle - run this thread only when a CPU is idle (SCHED_IDLE), or, with
+ * idle 0, as an ordinary thread at WORKER_NICE.  Logging can wait; the
+ * MTA's callbacks cannot.  Changes are logged; failures only at debug.
+ */
+static void set_idle(int idle)
+{
+	static int current = -1;
+	struct sched_param sp = { 0 };
+	if (idle == current)
+		return;
+	if (pthread_setschedparam(pthread_self(), idle ? SCHED_IDLE : SCHED_OTHER, &sp) != 0) {
+		msg_debug("worker: cannot change scheduling policy");
+		return;
+	}
+	if (current >= 0)
+		msg_info(idle ? "spool caught up: the worker runs at idle priority again"
+			      : "spool backing up: the worker leaves idle priority");
+	if (!idle)
+		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
+	current = idle;
+}
+
+/* backed_up - L's oldest file has waited WORKER_LAG_S or more */
+static int backed_up(const struct spool_list *l)
+{
+	if (l->n == 0)
+		return 0;
+	return time(NULL) - l->mtimes[0] >= WORKER_LAG_S;
+}
+
 /* worker_main - the thread: wait, list, ingest, back off */
 static void *worker_main(void *arg)
 {
@@ -408,6 +446,7 @@ static void *worker_main(void *arg)
 	/* Linux: nice applies to this thread only */
 	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) < 0)
 		msg_debug("worker: setpriority: %m");
+	set_idle(1);
 
 	for (;;) {
 		if (nap(backoff ? backoff : WORKER_POLL_S) || (!backoff && gather()))
@@ -440,6 +479,7 @@ static void *worker_main(void *arg)
 			backoff = WORKER_POLL_S;
 			continue;
 		}
+		set_idle(!backed_up(&l));
 		size_t pos = 0;
 		int rc = STORE_OK;
 		while (pos < l.n && rc == STORE_OK) {

@@ -70,6 +70,9 @@ if command -v miltertest > /dev/null; then
 	check_equal "the unix socket is the service user's, mode 0660" "$CRM_USER 660" \
 		"$(stat -c '%U %a' "$TMP/run/l.sock")"
 	check_equal "the pid file names the daemon" "$CRM_PID" "$(cat "$TMP/run/crmilter.pid")"
+	idle=$(for t in /proc/"$CRM_PID"/task/*; do chrt -p "${t##*/}"; done 2> /dev/null |
+		grep -c 'policy: SCHED_IDLE')
+	check_equal "one thread, the ingest worker, runs at idle priority" 1 "$idle"
 	crm_stop
 	check "the pid file is removed at exit" test ! -e "$TMP/run/crmilter.pid"
 	if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2> /dev/null; then
