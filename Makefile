@@ -8,12 +8,14 @@
 #   make demo       a private Postfix + crmilter on loopback with a sample conversation
 #   make deps       install the Debian 12 packages (or print the command)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+#   make deb        a Debian package (debhelper) into $(BUILD)/
 
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share/crmilter
 SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 
 BUILD      ?= build
@@ -71,6 +73,7 @@ PROGS      := $(BUILD)/crmctl $(if $(wildcard milter/main.c),$(BUILD)/crmilter) 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all test asan deps check-deps install clean unit demo fuzz fuzz-bins test-slow
+.PHONY: deb
 all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -85,6 +88,8 @@ $(LIBRULES): $(call obj,$(RULES_SRC))
 $(LIBINGEST): $(call obj,$(INGEST_SRC))
 $(LIBMILTER): $(call obj,$(MILTER_SRC))
 $(LIBVIEWER): $(call obj,$(VIEWER_SRC)) $(BUILD)/obj/$(BUILD)/gen/style_css.o
+# crmview's /metrics counts the spool through milter/spool.c (no libmilter calls)
+$(LIBVIEWER): $(BUILD)/obj/milter/spool.o
 $(LIBS) $(LIBMILTER) $(LIBVIEWER):
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)
@@ -152,6 +157,12 @@ FUZZ_LIBS_fuzz_mail_parse  := $(LIBMAIL) $(LIBCOMMON)
 FUZZ_LIBS_fuzz_mail_source := $(LIBMAIL) $(LIBCOMMON)
 FUZZ_LIBS_fuzz_conf        := $(LIBCOMMON)
 FUZZ_LIBS_fuzz_spool       := $(BUILD)/obj/milter/spool.o $(LIBCOMMON)
+FUZZ_LIBS_fuzz_rules       := $(LIBRULES) $(LIBMAIL) $(LIBCOMMON)
+FUZZ_LIBS_fuzz_view        := $(LIBVIEWER) $(LIBS)
+# fuzz_view serves requests through a libmicrohttpd daemon of its own; the
+# targets read fixtures from this tree (or $CRM_TOP)
+$(BUILD)/fuzz/fuzz_view: LDLIBS += $(VIEW_LIBS)
+$(BUILD)/obj/tests/fuzz/%.o: ALL_CFLAGS += -DFUZZ_TOP='"$(CURDIR)"'
 define fuzz_rule
 $(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(BUILD)/obj/tests/fuzz/util.o $(FUZZ_MAIN) \
 	$(or $(FUZZ_LIBS_$(1)),$(LIBS))
@@ -206,6 +217,23 @@ install: all
 	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 contrib/crmilter.conf.example contrib/rules.example $(DESTDIR)$(DATADIR)/
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	for u in contrib/systemd/*.service; do \
+	  sed -e 's#/usr/local/sbin/#$(SBINDIR)/#g' -e 's#/usr/local/share/#$(PREFIX)/share/#g' \
+	    -e 's#/etc/crmilter/#$(SYSCONFDIR)/crmilter/#g' $$u > $(DESTDIR)$(SYSTEMDDIR)/$${u##*/} && \
+	  chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$${u##*/} || exit 1; done
+
+# make deb: the Debian package (debian/, debhelper) built from a copy of the
+# source folders, so the tree stays clean; the .deb lands in $(BUILD)/
+DEB_SRC := Makefile README.md INSTALL.md debian build-aux \
+	$(filter-out build% tests bench debian,$(patsubst %/,%,$(wildcard */)))
+deb:
+	@sh build-aux/deps.sh --missing
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	tar -cf - $(DEB_SRC) | tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && DEB_BUILD_OPTIONS="nocheck parallel=2 $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -us -uc -b
+	cp $(BUILD)/deb/*.deb $(BUILD)/
 
 clean:
 	rm -rf build build-asan build-fuzz

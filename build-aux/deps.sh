@@ -5,14 +5,16 @@
 # deps.sh --missing          install only when something is missing; silent otherwise
 # deps.sh --missing --fuzz   the same for what `make fuzz` needs (clang, libFuzzer)
 #
-# make test needs BUILD and TEST; only make fuzz needs FUZZ (clang-14 and
+# make test needs BUILD and TEST (debhelper, dpkg-dev: make deb and its test);
+# only make fuzz needs FUZZ (clang-14 and
 # libclang-rt-14-dev, which holds libclang_rt.fuzzer-x86_64.a).
 set -eu
 
 BUILD="build-essential pkg-config libgmime-3.0-dev libpcre2-dev libsqlite3-dev
 libzstd-dev libxml2-dev libjansson-dev libpsl-dev libmilter-dev libmicrohttpd-dev
 libsodium-dev libcmocka-dev"
-TEST="sqlite3 python3 valgrind postfix miltertest swaks curl openssl chromium wrk"
+TEST="sqlite3 python3 valgrind postfix miltertest swaks curl openssl chromium wrk
+debhelper dpkg-dev"
 FUZZ="clang libclang-rt-14-dev"
 PKGS=$(echo $BUILD $TEST)
 case "${1:-}${2:-}" in

@@ -41,6 +41,17 @@ int cmd_spool(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
 int cmd_deals(struct cli *cli, int argc, char **argv);
 int cmd_user(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+/* cmd_status returns a monitoring plugin's status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN */
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_disconnect(struct cli *cli, int argc, char **argv);
+int cmd_reconnect(struct cli *cli, int argc, char **argv);
+int cmd_mailboxes(struct cli *cli, int argc, char **argv);
+int cmd_forget(struct cli *cli, int argc, char **argv);
+int cmd_purge(struct cli *cli, int argc, char **argv);
+int cmd_hold(struct cli *cli, int argc, char **argv);
+int cmd_release(struct cli *cli, int argc, char **argv);
+int cmd_holds(struct cli *cli, int argc, char **argv);
 
 /* progress - a one-line progress display on a terminal, silent elsewhere */
 struct progress;

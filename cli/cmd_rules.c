@@ -5,7 +5,10 @@
  *                             every error as FILE:LINE:COL: message
  *   rules explain [-r FILE] [--direction in|out] [--json] MESSAGE...
  *                             a dry run: every decision for each message
- *                             and the rule (file:line, text) that made it
+ *                             and the rule (file:line, text) that made it;
+ *                             with the store at hand, a message whose
+ *                             internal participants are all disconnected
+ *                             mailboxes is skipped "disconnected mailbox"
  *   rules apply [--since DATE] [--dry-run] [--json]
  *                             re-evaluate stored mail from its raw source
  *                             and report every decision that changed
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "../ingest/ingest.h"
@@ -164,9 +168,31 @@ static void explain_text(const char *file, const struct ingest_eval *e)
 	by(d->visibility_rule);
 }
 
+/*
+ * explain_mailboxes - what the store adds to the rules (crmctl disconnect):
+ * a message whose internal participants are all disconnected mailboxes is
+ * skipped.  ST NULL (no store yet): nothing added.
+ */
+static void explain_mailboxes(struct store *st, const char *file, struct ingest_eval *e)
+{
+	char err[512];
+	int d;
+
+	if (!st || e->dec.log == RULES_SKIP)
+		return;
+	d = store_mailbox_disconnected_only(st, e->rec, NULL, err, sizeof err);
+	if (d < 0)
+		cli_error("%s: %s (disconnected mailboxes not checked)", file, err);
+	if (d > 0) {
+		e->dec.log = RULES_SKIP;
+		e->dec.log_reason = STORE_DISCONNECTED_REASON;
+		e->dec.log_rule = NULL;
+	}
+}
+
 /* explain_one - evaluate one message file and print its decisions */
-static int explain_one(struct cli *cli, struct rules *r, const char *file, int originated,
-		       int json, json_t *all)
+static int explain_one(struct cli *cli, struct rules *r, struct store *st, const char *file,
+		       int originated, int json, json_t *all)
 {
 	char err[1024];
 	struct ingest_eval e;
@@ -182,6 +208,7 @@ static int explain_one(struct cli *cli, struct rules *r, const char *file, int o
 		free(raw);
 		return CLI_PARTIAL;
 	}
+	explain_mailboxes(st, file, &e);
 	if (json)
 		json_array_append_new(all, explain_json(file, &e));
 	else
@@ -206,6 +233,7 @@ static int rules_explain(struct cli *cli, int argc, char **argv)
 	const char *file = NULL;
 	int ch, json = 0, originated = -1, status = CLI_OK;
 	char err[65536];
+	struct store *st;
 	struct rules *r;
 	json_t *all;
 
@@ -234,16 +262,20 @@ static int rules_explain(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return CLI_USAGE;
 	}
+	/* the disconnected mailboxes, when there is a store to ask */
+	st = cli->conf.database && access(cli->conf.database, F_OK) == 0 ? cli_open_store(cli, 1)
+									 : NULL;
 	all = json_array();
 	for (int i = optind; i < argc; i++) {
 		if (i > optind && !json)
 			putchar('\n');
-		if (explain_one(cli, r, argv[i], originated, json, all) != CLI_OK)
+		if (explain_one(cli, r, st, argv[i], originated, json, all) != CLI_OK)
 			status = CLI_PARTIAL;
 	}
 	if (json)
 		cli_print_json(json_array_size(all) == 1 ? json_incref(json_array_get(all, 0)) : json_incref(all));
 	json_decref(all);
+	store_close(st);
 	rules_unref(r);
 	return status;
 }

@@ -27,9 +27,19 @@ static const struct command commands[] = {
 	{ "accounts", cmd_accounts, "accounts [--json]      every account with its contacts and threads" },
 	{ "parse",    cmd_parse,    "parse [--json] PATH... what the parser makes of messages (stores nothing)" },
 	{ "spool",    cmd_spool,    "spool status [--json] | spool retry [NAME...]  crmilter's spool" },
+	{ "status",   cmd_status,   "status [--json] [--warn-age D] [--crit-age D]  health check (Nagios exit codes)" },
 	{ "rules",    cmd_rules,    "rules check [FILE] | explain MESSAGE... | apply [--since DATE] [--dry-run]" },
 	{ "deals",    cmd_deals,    "deals import FILE.csv | deals [--json]  deals for association" },
 	{ "user",     cmd_user,     "user add ADDRESS [--role R] [--team T] | passwd | list | remove  crmview's users" },
+	{ "export",   cmd_export,   "export --format json|jsonl|csv|mbox [FILTER] [--since D] [--until D] [-o PATH]" },
+	{ "disconnect", cmd_disconnect, "disconnect [--force] MAILBOX  stop logging a mailbox's mail from now on" },
+	{ "reconnect", cmd_reconnect, "reconnect MAILBOX      log a disconnected mailbox's mail again" },
+	{ "mailboxes", cmd_mailboxes, "mailboxes [--json]     internal mailboxes: state, since, by whom, messages" },
+	{ "forget",   cmd_forget,   "forget [--dry-run] ADDRESS|@DOMAIN  erase a person or company, never capture again" },
+	{ "purge",    cmd_purge,    "purge [--dry-run] [--as-of DATE]  delete mail older than Retention (not held)" },
+	{ "hold",     cmd_hold,     "hold THREAD_ID|ACCOUNT_DOMAIN  legal hold: purge keeps it" },
+	{ "release",  cmd_release,  "release THREAD_ID|ACCOUNT_DOMAIN  end a legal hold" },
+	{ "holds",    cmd_holds,    "holds [--json]         the legal holds" },
 };
 
 /* usage - print the synopsis to F */

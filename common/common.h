@@ -51,6 +51,7 @@ struct conf {
 	char *viewer_session_key;    /* ViewerSessionKeyFile: cookie signing key */
 	char *viewer_access_log;     /* ViewerAccessLog: file, NULL: syslog */
 	int viewer_admins_see_private; /* ViewerAdminsSeePrivate: yes | no */
+	struct conf_list viewer_metrics_from; /* ViewerMetricsFrom: CIDR list that may scrape /metrics */
 	struct conf_list domains;    /* Domains: own domains */
 	struct conf_list internal_hosts; /* InternalHosts: CIDR list */
 	enum conf_raw raw;           /* RawStorage: full | headers | none */
@@ -58,6 +59,7 @@ struct conf {
 	uint64_t max_spool_size;     /* MaxSpoolSize: bytes */
 	int busy_timeout_ms;         /* BusyTimeout: milliseconds */
 	int syslog_facility;         /* SyslogFacility: mail, local0..7, daemon */
+	int retention_days;          /* Retention: keep mail this many days; 0: forever */
 };
 
 /*
@@ -114,5 +116,14 @@ int parse_date(const char *s, int64_t *out);
 
 /* format_utc - epoch to "YYYY-MM-DD HH:MM:SS" UTC into buf (at least 20 bytes) */
 const char *format_utc(int64_t t, char *buf, size_t len);
+
+/*
+ * pidfile_check - does the pid file PATH name a running process called
+ * NAME (checked in /proc/PID/comm where /proc is mounted)?  Returns 1
+ * (running, *pid set), 0 (the file is missing, *pid 0, or names a process
+ * that is gone or is another program: stale, *pid its number), or -1 with
+ * errno set when the file cannot be read or holds no pid (pidfile.c).
+ */
+int pidfile_check(const char *path, const char *name, long *pid);
 
 #endif

@@ -23,7 +23,8 @@
 
 #define CONF_MAX_FILE (1024 * 1024)
 
-enum conf_type { T_STRING, T_LIST, T_RAW, T_SIZE, T_MSEC, T_FACILITY, T_BOOL, T_AUTH };
+enum conf_type { T_STRING, T_LIST, T_RAW, T_SIZE, T_MSEC, T_FACILITY, T_BOOL, T_AUTH,
+		 T_DAYS };
 
 struct conf_key {
 	const char *name;
@@ -51,6 +52,7 @@ static const struct conf_key conf_keys[] = {
 	K("ViewerSessionKeyFile", T_STRING, viewer_session_key, "/var/lib/crmilter/viewer.key"),
 	K("ViewerAccessLog", T_STRING,   viewer_access_log, NULL),
 	K("ViewerAdminsSeePrivate", T_BOOL, viewer_admins_see_private, "no"),
+	K("ViewerMetricsFrom", T_LIST,   viewer_metrics_from, "127.0.0.0/8 ::1/128"),
 	K("Domains",         T_LIST,     domains,          NULL),
 	K("InternalHosts",   T_LIST,     internal_hosts,   "127.0.0.0/8 ::1/128"),
 	K("RawStorage",      T_RAW,      raw,              "full"),
@@ -58,6 +60,7 @@ static const struct conf_key conf_keys[] = {
 	K("MaxSpoolSize",    T_SIZE,     max_spool_size,   "1G"),
 	K("BusyTimeout",     T_MSEC,     busy_timeout_ms,  "5000"),
 	K("SyslogFacility",  T_FACILITY, syslog_facility,  "mail"),
+	K("Retention",       T_DAYS,     retention_days,   "forever"),
 };
 #define N_KEYS (sizeof conf_keys / sizeof conf_keys[0])
 
@@ -119,6 +122,27 @@ static const char *parse_list(const char *key, const char *value, struct conf_li
 	return NULL;
 }
 
+/* parse_days - "forever", "Nd", "Nw" or "Ny" (365 days) into *days (0: forever); NULL or an error */
+static const char *parse_days(const char *value, int *days)
+{
+	char *end;
+	unsigned long n;
+
+	if (strcasecmp(value, "forever") == 0) {
+		*days = 0;
+		return NULL;
+	}
+	n = strtoul(value, &end, 10);
+	if (!isdigit((unsigned char)*value) || end == value || !*end || end[1] ||
+	    !strchr("dwyDWY", *end) || n == 0 || n > 36500)
+		return "expected forever, or days, weeks or years such as 730d, 12w or 2y";
+	n *= tolower((unsigned char)*end) == 'w' ? 7 : tolower((unsigned char)*end) == 'y' ? 365 : 1;
+	if (n > 36500)
+		return "expected at most 100 years";
+	*days = (int)n;
+	return NULL;
+}
+
 /* set_value - parse VALUE for key K into c; returns NULL or an error message */
 static const char *set_value(struct conf *c, const struct conf_key *k, const char *value)
 {
@@ -175,6 +199,8 @@ static const char *set_value(struct conf *c, const struct conf_key *k, const cha
 		else
 			return "expected form or proxy";
 		return NULL;
+	case T_DAYS:
+		return parse_days(value, field);
 	}
 	msg_panic("conf: key type %d", (int)k->type);
 }

@@ -367,7 +367,8 @@ int ingest_flush(struct ingest *in, char *err, size_t errlen)
 			.thread_id = in->results[i].thread_id,
 			.duplicate = in->results[i].duplicate,
 			.skipped = in->results[i].skipped,
-			.skip_reason = in->results[i].skipped && in->q[i].conv.dec.log == RULES_SKIP
+			.skip_reason = in->results[i].skip_reason ? in->results[i].skip_reason
+				       : in->results[i].skipped && in->q[i].conv.dec.log == RULES_SKIP
 				       ? in->q[i].conv.dec.log_reason : NULL,
 		};
 		in->report(&o, in->arg);

@@ -53,8 +53,10 @@ struct ingest_outcome {
 	int64_t thread_id;
 	int duplicate;
 	const char *error;           /* non-NULL: this message failed */
-	int skipped;                 /* 1: the rules skipped it (metadata row only) */
-	const char *skip_reason;     /* why, when skipped ("bounce"); may be NULL */
+	int skipped;                 /* 1: the rules skipped it (metadata row only), or
+					every internal participant is a disconnected mailbox */
+	const char *skip_reason;     /* why, when skipped ("bounce", STORE_DISCONNECTED_REASON);
+					may be NULL */
 };
 
 typedef void (*ingest_report_fn)(const struct ingest_outcome *o, void *arg);

@@ -206,6 +206,15 @@ void milter_worker_wake(void);
  */
 void milter_worker_stop(void);
 
+/* ---- purge.c: the daily retention purge ---- */
+
+/*
+ * milter_purge_maybe - from the worker thread between batches: when
+ * Retention is set and no purge ran for a day, delete the mail older than
+ * it (store_purge).  Cheap when there is nothing to do; logs what it did.
+ */
+void milter_purge_maybe(void);
+
 /* ---- callbacks.c ---- */
 
 /* milter_register - smfi_register our callbacks; 0 or -1 */

@@ -503,6 +503,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		backoff = 0;
+		milter_purge_maybe();	/* Retention: at most daily, off the callbacks (purge.c) */
 		if (time(NULL) - last_recount >= WORKER_RECOUNT_S) {
 			spool_recount(w_spool);
 			last_recount = time(NULL);

@@ -285,13 +285,17 @@ static int person_apply(struct store *st, const struct store_decision *d,
 			const struct store_person *p, int64_t tid)
 {
 	int64_t cid = 0, have = 0, aid = 0;
-	int rc;
+	int rc, gone = 0;
 
 	if (!p->trusted || !p->addr || !*p->addr || store_is_internal(st, p->addr))
 		return STORE_OK;
 	rc = contact_get(st, p->addr, &cid, &have);
 	if (rc != STORE_OK || (!cid && !p->capture))
 		return rc;
+	if (!cid && (rc = store_forgotten(st, p->addr, &gone)) != STORE_OK)
+		return rc;
+	if (gone)	/* erased on request (forget.c): never captured again */
+		return STORE_OK;
 	rc = account_of(st, p, &aid);
 	if (rc == STORE_OK && !cid)
 		rc = contact_capture(st, d, p, aid, &cid);

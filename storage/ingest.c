@@ -6,7 +6,9 @@
  * then for a new message its thread (thread.c), the messages row with the
  * zstd-compressed body, participants, attachments, source, raw source and
  * the FTS5 row; for a copy already stored only its source and envelope
- * recipients.  A message the rules skip is only a metadata row (decide.c).
+ * recipients.  A message the rules skip is only a metadata row (decide.c),
+ * and so is one whose internal participants are all disconnected mailboxes
+ * (mailbox.c; the set is read once per batch, inside its transaction).
  * Then the rules' decisions (decide.c, contact.c).  At the end the
  * counts of every contact the batch touched are recomputed and the
  * transaction commits; any error rolls the whole batch back.
@@ -519,6 +521,23 @@ static int ingest_skipped(struct store *st, const struct store_item *it, struct 
 	return rc;
 }
 
+/*
+ * ingest_disconnected - a new message whose internal participants are all
+ * disconnected mailboxes (mailbox.c): skipped, whatever the rules said
+ */
+static int ingest_disconnected(struct store *st, const struct store_item *it,
+			       struct store_result *res)
+{
+	struct store_decision d = { .skip = 1, .log_reason = STORE_DISCONNECTED_REASON };
+	struct store_item skipped = *it;
+	int rc;
+
+	skipped.dec = &d;
+	rc = ingest_skipped(st, &skipped, res);
+	res->skip_reason = STORE_DISCONNECTED_REASON;
+	return rc;
+}
+
 /* ingest_new - everything a message not seen before writes */
 static int ingest_new(struct store *st, const struct store_item *it, struct store_result *res)
 {
@@ -528,6 +547,8 @@ static int ingest_new(struct store *st, const struct store_item *it, struct stor
 
 	if (it->dec && it->dec->skip)
 		return ingest_skipped(st, it, res);
+	if (store_mailbox_skip(st, it))
+		return ingest_disconnected(st, it, res);
 	rc = store_thread_assign(st, it, &tid);
 	if (rc == STORE_OK)
 		rc = message_insert(st, it, tid, &mid);
@@ -564,6 +585,7 @@ static int ingest_one(struct store *st, const struct store_item *it, size_t idx,
 	int64_t mid = 0, tid = 0;
 	int rc, added = 0;
 
+	res->skip_reason = NULL;
 	if (!it->rec || !it->rec->message_id || !*it->rec->message_id)
 		return store_fail(st, STORE_EINVAL, "%s: item %zu: record without a message id",
 				  st->path, idx);
@@ -616,6 +638,8 @@ int store_ingest(struct store *st, const struct store_item *items, size_t n,
 	rc = store_zdict_maybe_train(st);
 	if (rc == STORE_OK)
 		rc = run_stmt(st, S_BEGIN, "starting a transaction");
+	if (rc == STORE_OK)
+		rc = store_mailbox_load(st);	/* the disconnected mailboxes, once a batch */
 	for (i = 0; rc == STORE_OK && i < n; i++)
 		rc = ingest_one(st, &items[i], i, &results[i]);
 	if (rc == STORE_OK)
@@ -625,5 +649,6 @@ int store_ingest(struct store *st, const struct store_item *items, size_t n,
 	if (rc != STORE_OK && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 out:
+	store_mailbox_unload(st);
 	return store_write_end(st, rc);
 }

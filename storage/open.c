@@ -143,6 +143,9 @@ static const char *const stmt_sql[S_N] = {
 		"INSERT INTO messages (msgid, thread_id, date, subject, direction, size, flags, log,"
 		" log_reason, log_rule, rule, visibility, outside)"
 		" VALUES (?1, NULL, ?2, '', ?3, ?4, ?5, 'skipped', ?6, ?7, ?8, 'participants', 'nothing')",
+	[S_FORGOTTEN_GET] =
+		"SELECT 1 FROM forgotten WHERE hash IN (SELECT value FROM json_each(?1)) LIMIT 1",
+	[S_MERGE_HOLDS] = "UPDATE OR IGNORE holds SET thread_id = ?1 WHERE thread_id = ?2",
 	[S_CONTACT_RECOUNT] =
 		"UPDATE contacts SET sent = a.sent, received = a.received,"
 		" first_seen = a.first, last_seen = a.last, name = coalesce(a.name, contacts.name)"

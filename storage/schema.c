@@ -253,9 +253,33 @@ static const char schema_v2[] =
 	") WITHOUT ROWID;"
 	"CREATE INDEX deal_contacts_address ON deal_contacts(address);";
 
+/*
+ * version 2 -> 3: erasure and retention.  forgotten is the never-capture
+ * list: the SHA-256 (hex) of a lower-cased address or domain, never the
+ * text itself (forget.c).  holds are legal holds on a thread or on every
+ * thread of an account, which a purge never deletes (purge.c).
+ */
+static const char schema_v3[] =
+	"CREATE TABLE forgotten ("
+	" hash TEXT PRIMARY KEY,"         /* sha256 hex of the lower-cased address or domain */
+	" kind TEXT NOT NULL CHECK (kind IN ('address', 'domain')),"
+	" at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE holds ("
+	" id INTEGER PRIMARY KEY,"
+	" thread_id INTEGER REFERENCES threads(id) ON DELETE CASCADE,"
+	" account_id INTEGER REFERENCES accounts(id) ON DELETE CASCADE,"
+	" at INTEGER NOT NULL,"
+	" who TEXT NOT NULL,"
+	" CHECK ((thread_id IS NULL) <> (account_id IS NULL))"
+	");"
+	"CREATE UNIQUE INDEX holds_thread ON holds(thread_id) WHERE thread_id IS NOT NULL;"
+	"CREATE UNIQUE INDEX holds_account ON holds(account_id) WHERE account_id IS NOT NULL;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

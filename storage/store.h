@@ -29,7 +29,7 @@
 
 #include "../mail/mail.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -131,6 +131,8 @@ struct store_result {
 	int64_t thread_id;             /* 0 for a skipped message */
 	int duplicate;                 /* 1: the message was already stored */
 	int skipped;                   /* 1: stored as a skipped metadata row */
+	const char *skip_reason;       /* static: why the store itself skipped it
+					  (STORE_DISCONNECTED_REASON); NULL: the rules' reason */
 };
 
 /*
@@ -285,8 +287,124 @@ json_t *store_contact(struct store *st, const char *addr, char *err, size_t errl
  *   "last_activity"} sorted by domain */
 json_t *store_accounts(struct store *st, char *err, size_t errlen);
 
+/* ---- monitoring (storage/status.c): crmctl status, crmview /metrics ---- */
+/*
+ * store_status - the store's side of the mail flow at time NOW (epoch s):
+ *   {"path", "bytes" (database file + WAL), "schema_version", "logged",
+ *    "skipped" (messages held: logged or private / skipped), "contacts",
+ *    "threads_unassigned", "last_arrival" (epoch of the newest milter
+ *    arrival, or null), "logged_hour", "skipped_hour", "logged_day",
+ *    "skipped_day" (messages whose first milter copy arrived in the last
+ *    3600 / 86400 s; imported mail is not counted), "skipped_by_reason":
+ *    {"reason": count} ("" when the rule gave none)}.  Returns a new value
+ *   (json_decref) or NULL with "PATH: reason" in err.
+ */
+json_t *store_status(struct store *st, int64_t now, char *err, size_t errlen);
+
+/* ---- erasure and retention (storage/forget.c, storage/purge.c) ---- */
+/*
+ * Every call below that deletes runs in one transaction with
+ * secure_delete on, removes the index rows it must, merges the full-text
+ * index, writes an audit row (at, WHO, action, detail without the erased
+ * data), commits, then truncates the WAL and VACUUMs the file, so no
+ * page of the file holds what went.  A dry run rolls back and writes
+ * nothing.  Each returns STORE_OK or an error class with err filled.
+ */
+
+/*
+ * store_forget - erase TARGET, an address or "@domain" (with its
+ * subdomains): its contacts (and for a domain its accounts); the messages
+ * whose only external party it is (raw source, participants, attachments,
+ * index rows; threads left empty); in the other messages it took part in
+ * or is named in (same threads, or a full-text hit) the address, the
+ * display names only it used and, for a domain, the domain are masked
+ * with 'x' in participants (removed), sources, subject, headers, body,
+ * raw source and index; then TARGET's SHA-256 joins the never-capture
+ * list.  EINVAL for an own address, or when a thread involved is under a
+ * legal hold.  *report: {"target", "kind", "contacts": [addresses],
+ * "accounts": [domains], "deleted": [{"id", "thread", "date", "subject"}],
+ * "threads", "redacted": [{...}], "dictionary": true when the zstd
+ * dictionary held TARGET's bytes (it is dropped, its frames stored again
+ * without one; the next ingest trains a new one), "dry_run"}.
+ */
+int store_forget(struct store *st, const char *target, int dry_run, const char *who,
+		 json_t **report, char *err, size_t errlen);
+
+/*
+ * store_purge - delete every message dated before BEFORE (epoch s), logged
+ * or skipped, except those in threads under a legal hold (the thread, or
+ * an account it is linked to); threads left empty go, contacts are
+ * recounted.  *report: {"before", "messages", "threads", "held", "dry_run"}.
+ */
+int store_purge(struct store *st, int64_t before, int dry_run, const char *who, json_t **report,
+		char *err, size_t errlen);
+
+/* store_purge_last - *at: the time of the last purge (audit), 0 when never */
+int store_purge_last(struct store *st, int64_t *at, char *err, size_t errlen);
+
+/*
+ * store_hold - put TARGET (a thread id, or an account domain) under legal
+ * hold, or with RELEASE take it off.  EINVAL when there is no such thread
+ * or account, or when nothing changes (already held, not held).
+ */
+int store_hold(struct store *st, const char *target, int release, const char *who, char *err,
+	       size_t errlen);
+
+/* store_holds - *out: [{"kind": "thread"|"account", "target", "name", "at", "who",
+ *   "threads"}] in the order they were made */
+int store_holds(struct store *st, json_t **out, char *err, size_t errlen);
+
 /* store_strerror - a short name for an error class ("busy", "full"...) */
 const char *store_strerror(int err);
+
+/* ---- export (storage/export.c): crmctl export, schema "crmilter-export 1" ---- */
+
+/* what an export selects: at most one entity filter (threads), and dates (messages) */
+struct store_export_filter {
+	const char *account;           /* threads linked to this account (any of its domains) */
+	const char *contact;           /* threads linked to this contact address */
+	const char *deal;              /* threads linked to this deal key */
+	const char *mailbox;           /* threads this address takes part in */
+	int64_t thread;                /* this thread; 0: none */
+	int has_since, has_until;
+	int64_t since, until;          /* messages with since <= date < until (epoch s) */
+};
+
+/* a record for the writer: TYPE is "export" (the header), "rule", "account",
+ *   "contact", "deal", "thread", "message" or "link", REC the record as
+ *   crmilter-export(5) documents it (borrowed); return 0 to go on */
+typedef int (*store_export_fn)(const char *type, json_t *rec, void *arg);
+
+/* one message's raw source, for mbox; everything is borrowed */
+struct store_export_raw {
+	int64_t id;                    /* messages.id */
+	const char *message_id;
+	int64_t date;
+	const char *mail_from;         /* the MTA's MAIL FROM, else Return-Path, else From; "" none */
+	const char *mode;              /* "full", "headers" (data: the header block), "none" */
+	const char *data;              /* the kept bytes, or NULL */
+	size_t len;
+	uint64_t size;                 /* bytes of the original message */
+};
+typedef int (*store_export_raw_fn)(const struct store_export_raw *m, void *arg);
+
+/*
+ * store_export - hand FN the header, then every selected rule, account,
+ * contact, deal, thread, message and link, in that order, each section by
+ * id, one record at a time (memory does not grow with the store), from one
+ * read snapshot.  Returns STORE_OK, or an error class with err filled
+ * (STORE_EIO when FN returned non-zero).
+ */
+int store_export(struct store *st, const struct store_export_filter *f, store_export_fn fn,
+		 void *arg, char *err, size_t errlen);
+
+/*
+ * store_export_raw - hand HEAD the header, then FN the raw source of every
+ * selected logged message by id (skipped messages have none).  Returns as
+ * store_export().
+ */
+int store_export_raw(struct store *st, const struct store_export_filter *f, store_export_fn head,
+		     store_export_raw_fn fn, void *arg, char *err, size_t errlen);
 
 /* ---- viewer reads (storage/view.c): what one user may see ---- */
 /*
@@ -406,5 +524,40 @@ int store_user_secret(struct store *st, const char *address, const char *secret,
 
 /* store_user_remove - remove user ADDRESS; EINVAL when there is none.  Writes. */
 int store_user_remove(struct store *st, const char *address, char *err, size_t errlen);
+
+/* ---- disconnected mailboxes (storage/mailbox.c) ---- */
+/*
+ * A new message is logged only when at least one of its internal
+ * participants (From, To, Cc, Bcc, envelope recipients in the own domains)
+ * is a connected mailbox; one whose internal participants are all
+ * disconnected is stored by store_ingest() as a skipped metadata row with
+ * this reason.  store_ingest() reads the state once per batch, so a running
+ * crmilter follows a change without a restart.  Mail stored before, and
+ * store_apply(), are not affected.
+ */
+#define STORE_DISCONNECTED_REASON "disconnected mailbox"
+
+/* store_mailbox_set - disconnect (CONNECTED 0) or reconnect (1) mailbox ADDR
+ *   (normalised) and write an audit row {at: now, who: WHO, action:
+ *   "disconnect" | "reconnect", detail: ADDR}, in one transaction.  *changed
+ *   is 0 when it already was in that state (nothing written).  Returns
+ *   STORE_OK, or an error class with err filled.  Writes. */
+int store_mailbox_set(struct store *st, const char *addr, int connected, const char *who,
+		      int *changed, char *err, size_t errlen);
+
+/* store_mailboxes - the mailboxes (the mailboxes table, crmview users and
+ *   own-domain participants), or only ADDR when not NULL (an empty array when
+ *   the store knows nothing of it): [{"address", "state", "since" (date of
+ *   the last change or null), "by" (who made it, or null), "messages"
+ *   (logged messages it takes part in)}] by address.  Returns STORE_OK with
+ *   *out (json_decref), or an error class with err filled. */
+int store_mailboxes(struct store *st, const char *addr, json_t **out, char *err, size_t errlen);
+
+/* store_mailbox_disconnected_only - 1 when REC (and ENV, may be NULL) has
+ *   internal participants and all are disconnected mailboxes, so that
+ *   store_ingest() would skip it now; 0 when not; -1 with err filled on a
+ *   store error (crmctl rules explain) */
+int store_mailbox_disconnected_only(struct store *st, const struct mail_record *rec,
+				    const struct store_envelope *env, char *err, size_t errlen);
 
 #endif

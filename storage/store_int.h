@@ -69,6 +69,8 @@ enum stmt_id {
 	S_THREAD_UNASSIGNED,
 	S_MSG_DECISION,
 	S_MSG_SKIP_INSERT,
+	S_FORGOTTEN_GET,             /* forget.c */
+	S_MERGE_HOLDS,               /* purge.c: holds follow a merged thread */
 	S_N
 };
 
@@ -113,6 +115,8 @@ struct store {
 	size_t n_rcache;
 	int64_t *touched;            /* contacts a batch touched (ids) */
 	size_t n_touched, cap_touched;
+	char **disconnected;         /* disconnected mailboxes, read per batch (mailbox.c) */
+	size_t n_disconnected;
 	char *err;                   /* error buffer of the running call */
 	size_t errlen;
 };
@@ -154,6 +158,57 @@ int store_link(struct store *st, enum stmt_id id, int64_t tid, int64_t target,
 
 /* ingest.c */
 int store_fts_delete(struct store *st, const struct store_item *it, int64_t mid);
+
+/*
+ * purge.c: erasing messages for good (forget.c shares it).  Every call
+ * returns STORE_OK or an error class with st->err filled.
+ *   store_msgtext_load - MID's subject, body, quotes and people as its index
+ *     row holds them, into *t (free with store_msgtext_free)
+ *   store_msgtext_index - insert T as MID's index row, or with DEL remove it
+ *   store_erase_begin - secure_delete on, BEGIN IMMEDIATE, the empty temp
+ *     tables erase_msgs (messages to delete), erase_threads (threads to
+ *     recount or drop), erase_contacts (contacts to recount)
+ *   store_erase_run - delete the messages in temp.erase_msgs with their
+ *     index rows; *messages and *threads (dropped) get the counts
+ *   store_erase_end - merge the index and COMMIT when RC is STORE_OK and
+ *     COMMIT is set (else roll back), drop the temp tables, with SCRUB
+ *     store_erase_scrub.  Returns RC or the new error.
+ *   store_erase_scrub - wal_checkpoint(TRUNCATE), VACUUM, again TRUNCATE
+ *   store_audit - an audit row (now, WHO, ACTION, DETAIL)
+ *   store_run_id - run SQL with ?1 = ID; store_count - the one integer SQL gives
+ *   store_ids - column 0 of SQL as a new int64_t array (free()) of *n
+ *   store_held_sql - SQL text of the ids of the threads under a legal hold
+ */
+struct store_msgtext {
+	char *subject;
+	char *body;                  /* NULL when empty */
+	size_t body_len;
+	char *quotes;                /* JSON [[start, len], ...] or NULL */
+	char *people;                /* names and addresses, space separated */
+};
+int store_msgtext_load(struct store *st, int64_t mid, struct store_msgtext *t);
+void store_msgtext_free(struct store_msgtext *t);
+int store_msgtext_index(struct store *st, int64_t mid, const struct store_msgtext *t, int del);
+int store_erase_begin(struct store *st);
+int store_erase_run(struct store *st, int64_t *messages, int64_t *threads);
+int store_erase_end(struct store *st, int rc, int commit, int scrub);
+int store_erase_scrub(struct store *st);
+int store_audit(struct store *st, const char *who, const char *action, const char *detail);
+int store_run_id(struct store *st, const char *sql, int64_t id);
+int store_count(struct store *st, const char *sql, int64_t *out);
+int store_ids(struct store *st, const char *sql, int64_t **ids, size_t *n);
+const char *store_held_sql(void);
+
+/*
+ * forget.c: the never-capture list.  *gone 1 when ADDR, its domain or a
+ * parent domain was forgotten (by SHA-256); STORE_OK or an error class.
+ */
+int store_forgotten(struct store *st, const char *addr, int *gone);
+
+/* mailbox.c: the disconnected set of one batch */
+int store_mailbox_load(struct store *st);
+void store_mailbox_unload(struct store *st);
+int store_mailbox_skip(const struct store *st, const struct store_item *it);
 
 /* decide.c: rule rows, deals, visibility, unassigned, the message's own decisions */
 int store_rule_id(struct store *st, const struct store_rule *r, int64_t *id);

@@ -167,6 +167,8 @@ static int merge(struct store *st, int64_t into, int64_t from)
 		rc = run2(st, S_MERGE_LINKS, into, from, "merging threads");
 	if (rc == STORE_OK)
 		rc = run2(st, S_MERGE_VIS, into, from, "merging threads");
+	if (rc == STORE_OK)	/* a legal hold follows its thread (purge.c) */
+		rc = run2(st, S_MERGE_HOLDS, into, from, "merging threads");
 	if (rc == STORE_OK)
 		rc = run2(st, S_LINKS_DELETE, from, 0, "merging threads");
 	if (rc == STORE_OK)

@@ -401,7 +401,8 @@ int view_start(const struct conf *conf, struct view_server **out, char *err, siz
 			 conf->viewer_listen);
 		goto fail;
 	}
-	if (check_store(conf, err, errlen) < 0 || load_tls(s, conf, err, errlen) < 0 ||
+	if (metrics_check(conf, err, errlen) < 0 ||
+	    check_store(conf, err, errlen) < 0 || load_tls(s, conf, err, errlen) < 0 ||
 	    auth_init(&s->app, err, errlen) < 0 || access_open(&s->app, err, errlen) < 0)
 		goto fail;
 	if (ss.ss_family == AF_INET6)

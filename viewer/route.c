@@ -2,7 +2,8 @@
  * route.c - which page answers a path, and who may ask for it
  *
  * Public (view_int.h): view_route.  The stylesheet and the login page are
- * open to anyone; every other path needs a user (a page redirects to the
+ * open to anyone; /metrics to the addresses ViewerMetricsFrom lists
+ * (metrics.c); every other path needs a user (a page redirects to the
  * login form, the API answers 401).  /api/PATH is the JSON form of PATH.
  * Ids in paths are decimal, 1 to 18 digits, no leading zero; anything else
  * is a 404.
@@ -120,6 +121,10 @@ void view_route(struct view_req *r)
 	}
 	if (strcmp(p, "/favicon.ico") == 0) {
 		view_error(r, 404, "There is no icon.");
+		return;
+	}
+	if (strcmp(p, "/metrics") == 0) {	/* no login: ViewerMetricsFrom decides */
+		page_metrics(r);
 		return;
 	}
 	if (strcmp(p, "/logout") == 0) {

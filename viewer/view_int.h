@@ -208,6 +208,14 @@ void page_mailboxes(struct view_req *r);
 void page_login(struct view_req *r, int status, const char *message);
 void page_style(struct view_req *r);
 
+/* ---- metrics.c: GET /metrics for Prometheus, no login, ViewerMetricsFrom only ---- */
+
+/* metrics_check - every ViewerMetricsFrom entry is an address, a CIDR range or
+ * "none"; 0, or -1 with err filled (start-up) */
+int metrics_check(const struct conf *c, char *err, size_t errlen);
+/* page_metrics - GET /metrics: 403 for an address not listed, else the numbers */
+void page_metrics(struct view_req *r);
+
 /* the stylesheet, made from viewer/static/style.css at build time */
 extern const unsigned char view_style_css[];
 extern const size_t view_style_css_len;
