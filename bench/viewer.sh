@@ -16,8 +16,9 @@
 # the mbox deleted, in $CRM_BENCH_CACHE (default /tmp/crm-bench-cache)
 # /viewer-nN-sS-HASH/ (HASH: of bench/gen).  1M messages take about an hour
 # and ~6 GB there.  So that the visibility check does real work, one thread
-# in ten is then made visible to its participants (others: metadata) and one
-# in ten to a team (others: subject), the way [visibility] rules would.  The
+# in ten is then made visible to its participants (others: metadata), one
+# in ten to a team (others: subject) and one in twenty to its participants
+# only (others: nothing), the way [visibility] rules would.  The
 # user asking is the busiest internal mailbox, a member of team "sales".
 # Targets: record and thread pages p95 < 50 ms, search p95 < 200 ms.
 # CRMCTL / CRMVIEW pick the binaries (default build/).  Needs python3, wrk,
@@ -59,10 +60,14 @@ if [ -z "$STORE" ]; then
 		echo "viewer.sh: importing (crmctl import)" >&2
 		"$CRMCTL" -c "$W/import.conf" import "$W/corpus.mbox" > "$W/import.log" 2>&1
 		rm -f "$W/corpus.mbox"
+		touch "$W.done"
+	fi
+	if [ ! -f "$W.vis2" ]; then
 		sqlite3 "$STORE" "UPDATE threads SET visibility = 'participants', outside = 'metadata'
 			WHERE id % 10 = 3; UPDATE threads SET visibility = 'team:sales', outside = 'subject'
-			WHERE id % 10 = 7;"
-		touch "$W.done"
+			WHERE id % 10 = 7; UPDATE threads SET visibility = 'participants',
+			outside = 'nothing' WHERE id % 20 = 9;"
+		touch "$W.vis2"
 	fi
 fi
 D=$(mktemp -d /tmp/crmview-bench.XXXXXX)
@@ -124,7 +129,7 @@ python3 "$D/lat.py" "$URL" "$COOKIE" "$REQUESTS" $PAGES > "$D/lat.txt"
 rps() { wrk -t2 -c8 -d"${DURATION}s" -H "Cookie: $COOKIE" "$URL$1" | awk '/^Requests\/sec/ {print $2}'; }
 {
 	echo "store: $MESSAGES messages, $THREADS threads; busiest account $ACCOUNT: $ALINKS threads; thread $THREAD: $TMSG messages"
-	echo "user: $USER_ADDR (member, team sales; 1 thread in 10 participants-only, 1 in 10 team-only)"
+	echo "user: $USER_ADDR (member, team sales; 1 thread in 10 participants-only, 1 in 10 team-only, 1 in 20 hidden from others)"
 	printf '%-28s %8s %8s %8s %9s %8s\n' page p50_ms p95_ms max_ms req/s bytes
 	while read -r p p50 p95 max bytes; do
 		case $p in

@@ -276,10 +276,45 @@ static const char schema_v3[] =
 	"CREATE UNIQUE INDEX holds_thread ON holds(thread_id) WHERE thread_id IS NOT NULL;"
 	"CREATE UNIQUE INDEX holds_account ON holds(account_id) WHERE account_id IS NOT NULL;";
 
+/*
+ * version 3 -> 4: record timelines at scale.  Each link carries its
+ * thread's last date and whether the thread shows everyone something
+ * ("shown": it has messages, and is visible to the workspace or shows
+ * outsiders at least its metadata), kept by triggers.  A record's timeline
+ * is then one walk of an index in date order, and its count needs a look
+ * at a thread only where the thread is not shown to everyone.
+ */
+#define SCHEMA_SHOWN(t) \
+	"(" t ".messages > 0 AND (" t ".visibility = 'workspace'" \
+	" OR " t ".outside IN ('everything', 'subject', 'metadata')))"
+static const char schema_timeline[] =
+	"ALTER TABLE links ADD COLUMN last_date INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE links ADD COLUMN shown INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE links SET (last_date, shown) = (SELECT t.last_date, " SCHEMA_SHOWN("t")
+	" FROM threads t WHERE t.id = links.thread_id);"
+	"CREATE INDEX links_account_time ON links(account_id, last_date, thread_id, shown)"
+	" WHERE account_id IS NOT NULL;"
+	"CREATE INDEX links_contact_time ON links(contact_id, last_date, thread_id, shown)"
+	" WHERE contact_id IS NOT NULL;"
+	"CREATE INDEX links_deal_time ON links(deal_id, last_date, thread_id, shown)"
+	" WHERE deal_id IS NOT NULL;"
+	"CREATE TRIGGER links_follow_thread AFTER UPDATE OF last_date, messages, visibility, outside"
+	" ON threads WHEN OLD.last_date IS NOT NEW.last_date OR " SCHEMA_SHOWN("OLD")
+	" IS NOT " SCHEMA_SHOWN("NEW") " BEGIN"
+	" UPDATE links SET last_date = NEW.last_date, shown = " SCHEMA_SHOWN("NEW")
+	" WHERE thread_id = NEW.id; END;"
+	"CREATE TRIGGER links_take_thread AFTER INSERT ON links BEGIN"
+	" UPDATE links SET (last_date, shown) = (SELECT t.last_date, " SCHEMA_SHOWN("t")
+	" FROM threads t WHERE t.id = NEW.thread_id) WHERE id = NEW.id; END;"
+	"CREATE TRIGGER links_move_thread AFTER UPDATE OF thread_id ON links BEGIN"
+	" UPDATE links SET (last_date, shown) = (SELECT t.last_date, " SCHEMA_SHOWN("t")
+	" FROM threads t WHERE t.id = NEW.thread_id) WHERE id = NEW.id; END;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_timeline,
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

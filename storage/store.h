@@ -29,7 +29,7 @@
 
 #include "../mail/mail.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 

@@ -201,9 +201,8 @@ out:
 
 /* the visible threads of each record: (id, count, last date) */
 #define SQL_VISIBLE_PER(col) \
-	"(SELECT l." col " AS id, count(*) AS n, max(t.last_date) AS last FROM links l" \
-	" JOIN threads t ON t.id = l.thread_id WHERE l." col " IS NOT NULL AND t.messages > 0" \
-	" AND " VIEW_LEVEL("t") " > 0 GROUP BY l." col ")"
+	"(SELECT l." col " AS id, count(*) AS n, max(l.last_date) AS last FROM links l" \
+	" WHERE l." col " IS NOT NULL AND " VIEW_LINK_VISIBLE("l") " GROUP BY l." col ")"
 
 /* a deal d is visible: one of its threads is, or it has none */
 #define SQL_DEAL_VISIBLE VIEW_RECORD_VISIBLE("deal_id", "d.id")
@@ -337,45 +336,20 @@ int store_view_records(struct store *st, const struct store_viewer *who,
 
 /* ---- one record ---- */
 
-/* the visible threads of a record as (id, last_date, lv), newest first */
-#define SQL_TIMELINE(col) \
-	"SELECT * FROM (SELECT t.id, t.last_date, " VIEW_LEVEL("t") " AS lv FROM links l" \
-	" JOIN threads t ON t.id = l.thread_id WHERE l." col " = :id AND t.messages > 0)" \
-	" WHERE lv > 0 ORDER BY last_date DESC, id DESC"
-
-/*
- * one page of SQL's (id, last_date, lv) rows as summary rows: the sort and
- * the counts work on small rows, the page's threads are read after
- */
-#define SQL_PAGE(sql) \
-	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, p.lv," \
-	" p.total, p.latest FROM (SELECT id, last_date, lv, count(*) OVER () AS total," \
-	" max(last_date) OVER () AS latest FROM (" sql ") LIMIT :limit OFFSET :offset) p" \
-	" JOIN threads t ON t.id = p.id ORDER BY p.last_date DESC, p.id DESC"
-
 /* how many visible threads a record has, and the latest date among them */
 #define SQL_STATS(col) \
-	"SELECT count(*), max(t.last_date) FROM links l JOIN threads t ON t.id = l.thread_id" \
-	" WHERE l." col " = :id AND t.messages > 0 AND " VIEW_LEVEL("t") " > 0"
-
-/* how many threads a record has, visible or not, and how many threads there are (about) */
-#define SQL_SHARE(col) \
-	"SELECT (SELECT count(*) FROM links WHERE " col " = :id), (SELECT max(id) FROM threads)"
+	"SELECT count(*), max(l.last_date) FROM links l WHERE l." col " = :id AND " VIEW_LINK_VISIBLE("l")
 
 /*
- * a page of a record that is on many threads: walk all threads newest first
- * (index threads_last) and keep the record's, so the page is found after a
- * few hundred steps, with no sort
+ * one page of the record's visible threads, newest first, as summary rows:
+ * a walk of the index links_COL_time in date order, no sort
  */
-#define SQL_WALK(col) \
+#define SQL_TIMELINE(col) \
 	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, " \
-	VIEW_LEVEL("t") " AS lv, 0, 0 FROM threads t INDEXED BY threads_last" \
-	" WHERE EXISTS (SELECT 1 FROM links l WHERE l." col " = :id AND l.thread_id = t.id)" \
-	" AND t.messages > 0 AND lv > 0 ORDER BY t.last_date DESC, t.id DESC" \
-	" LIMIT :limit OFFSET :offset"
-
-/* a record on at least 1 thread in VIEW_WALK_SHARE is paged by SQL_WALK */
-#define VIEW_WALK_SHARE 50
+	VIEW_LEVEL("t") ", 0, 0 FROM (SELECT l.thread_id, l.last_date FROM links l INDEXED BY" \
+	" links_" col "_time WHERE l." col "_id = :id AND " VIEW_LINK_VISIBLE("l") \
+	" ORDER BY l.last_date DESC, l.thread_id DESC LIMIT :limit OFFSET :offset) p" \
+	" JOIN threads t ON t.id = p.thread_id ORDER BY p.last_date DESC, p.thread_id DESC"
 
 /* date_of - epoch T as a date value, null for 0 */
 static json_t *date_of(struct store *st, int64_t t)
@@ -412,36 +386,26 @@ static int one_row(struct store *st, sqlite3_stmt *s, int64_t id, int64_t *a, in
 
 /*
  * timeline - "timeline" of record ID, newest first, and the record's
- * "threads" and "last_activity" over its visible threads; 0 or -1.  The
- * counts take one pass over the record's links; the page is sorted from
- * them, or, for a record on a large share of all threads, found by a walk
- * of the threads in date order.
+ * "threads" and "last_activity" over its visible threads; 0 or -1.  Both
+ * walk the record's links by date (schema.c keeps the thread's date and
+ * whether everyone may see it on each link).
  */
 static int timeline(struct store *st, const struct store_viewer *who, json_t *o, int kind,
 		    int64_t id, int limit, int offset)
 {
-	static const char *const sorted[3] = {
-		SQL_PAGE(SQL_TIMELINE("account_id")), SQL_PAGE(SQL_TIMELINE("contact_id")),
-		SQL_PAGE(SQL_TIMELINE("deal_id")),
-	};
-	static const char *const walk[3] = {
-		SQL_WALK("account_id"), SQL_WALK("contact_id"), SQL_WALK("deal_id"),
+	static const char *const pages[3] = {
+		SQL_TIMELINE("account"), SQL_TIMELINE("contact"), SQL_TIMELINE("deal"),
 	};
 	static const char *const stats[3] = {
 		SQL_STATS("account_id"), SQL_STATS("contact_id"), SQL_STATS("deal_id"),
 	};
-	static const char *const share[3] = {
-		SQL_SHARE("account_id"), SQL_SHARE("contact_id"), SQL_SHARE("deal_id"),
-	};
-	int64_t total = 0, last = 0, links = 0, threads = 0, ignored;
+	int64_t total = 0, last = 0, ignored;
 	sqlite3_stmt *s;
 	json_t *page;
 
-	if (one_row(st, view_prep(st, stats[kind], who), id, &total, &last) < 0 ||
-	    one_row(st, view_prep(st, share[kind], NULL), id, &links, &threads) < 0)
+	if (one_row(st, view_prep(st, stats[kind], who), id, &total, &last) < 0)
 		return -1;
-	s = view_prep(st, links * VIEW_WALK_SHARE >= threads ? walk[kind]
-		      : sorted[kind], who);
+	s = view_prep(st, pages[kind], who);
 	if (!s)
 		return -1;
 	view_bind_id(s, id);
@@ -610,10 +574,19 @@ int store_view_record(struct store *st, const struct store_viewer *who, enum sto
 
 /* ---- unassigned ---- */
 
+/*
+ * one page of SQL's (id, last_date) rows as summary rows: the sort and the
+ * counts work on small rows, the page's threads are read after
+ */
+#define SQL_PAGE(sql) \
+	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, " \
+	VIEW_LEVEL("t") ", p.total, p.latest FROM (SELECT id, last_date, count(*) OVER () AS total," \
+	" max(last_date) OVER () AS latest FROM (" sql ") LIMIT :limit OFFSET :offset) p" \
+	" JOIN threads t ON t.id = p.id ORDER BY p.last_date DESC, p.id DESC"
+
 #define SQL_UNASSIGNED \
-	"SELECT * FROM (SELECT t.id, t.last_date, " VIEW_LEVEL("t") " AS lv FROM threads t" \
-	" WHERE t.unassigned IS NOT NULL AND t.messages > 0) WHERE lv > 0" \
-	" ORDER BY last_date DESC, id DESC"
+	"SELECT t.id, t.last_date FROM threads t WHERE t.unassigned IS NOT NULL" \
+	" AND t.messages > 0 AND " VIEW_VISIBLE("t") " ORDER BY t.last_date DESC, t.id DESC"
 
 /* store_view_unassigned - threads no rule could place; see store.h */
 int store_view_unassigned(struct store *st, const struct store_viewer *who, int limit,

@@ -26,11 +26,29 @@ enum { VIEW_HIDDEN = 0, VIEW_METADATA = 1, VIEW_SUBJECT = 2, VIEW_EVERYTHING = 3
 	" THEN 3 WHEN " t ".outside = 'subject' THEN 2 WHEN " t ".outside = 'metadata' THEN 1" \
 	" ELSE 0 END)"
 
+/*
+ * VIEW_VISIBLE(t) is VIEW_LEVEL(t) > 0, cheaper: a thread that shows
+ * others something needs no look at its participants
+ */
+#define VIEW_VISIBLE(t) \
+	"(" t ".outside IN ('everything', 'subject', 'metadata') OR :all" \
+	" OR " t ".visibility = 'workspace' OR " t ".visibility = :team" \
+	" OR EXISTS (SELECT 1 FROM messages vm CROSS JOIN participants vp" \
+	" ON vp.message_id = vm.id WHERE vm.thread_id = " t ".id AND vp.address = :who))"
+
+/*
+ * VIEW_LINK_VISIBLE(l): link row l leads to a visible thread.  A link
+ * carries whether its thread shows everyone something (l.shown, kept by
+ * the schema's triggers); only the other threads need a closer look.
+ */
+#define VIEW_LINK_VISIBLE(l) \
+	"(" l ".shown OR EXISTS (SELECT 1 FROM threads vt WHERE vt.id = " l ".thread_id" \
+	" AND vt.messages > 0 AND " VIEW_VISIBLE("vt") "))"
+
 /* record ID (an SQL expression) with link column COL is visible: one of its
  * threads is, or it has no thread at all */
 #define VIEW_RECORD_VISIBLE(col, id) \
-	"(EXISTS (SELECT 1 FROM links vl JOIN threads vt ON vt.id = vl.thread_id" \
-	" WHERE vl." col " = " id " AND vt.messages > 0 AND " VIEW_LEVEL("vt") " > 0)" \
+	"(EXISTS (SELECT 1 FROM links vl WHERE vl." col " = " id " AND " VIEW_LINK_VISIBLE("vl") ")" \
 	" OR NOT EXISTS (SELECT 1 FROM links vl2 WHERE vl2." col " = " id "))"
 
 /* a call's frame: error buffer, *out NULL, one read transaction */

@@ -1152,6 +1152,39 @@ static void test_json_shapes(void **state)
 	json_decref(v);
 }
 
+/*
+ * each link carries its thread's last date and whether the thread shows
+ * everyone something (schema.c's triggers): the viewer's timelines and
+ * counts rely on it
+ */
+static void test_links_follow_thread(void **state)
+{
+	struct fx *f = *state;
+	struct mail_record *r;
+
+	ingest_free(f, rec_new("lf1@x", T0, "Links", "alice@ourco.com", "bob@acme.com"),
+		    STORE_OUTBOUND);
+	assert_true(sql_int(f, "SELECT count(*) FROM links") > 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM links l JOIN threads t ON t.id ="
+				 " l.thread_id WHERE l.last_date = t.last_date AND l.shown = 1"),
+			 sql_int(f, "SELECT count(*) FROM links"));
+	/* a later reply moves every link's date */
+	r = rec_new("lf2@x", T0 + 3600, "Re: Links", "bob@acme.com", "alice@ourco.com");
+	rec_irt(r, "lf1@x");
+	ingest_free(f, r, STORE_INBOUND);
+	assert_int_equal(sql_int(f, "SELECT count(DISTINCT last_date) FROM links"), 1);
+	assert_int_equal(sql_int(f, "SELECT min(last_date) - 1700000000 FROM links"), 3600);
+	/* hidden from others: not shown; visible to the workspace again: shown */
+	exec_sql(f, "UPDATE threads SET visibility = 'participants', outside = 'nothing'");
+	assert_int_equal(sql_int(f, "SELECT sum(shown) FROM links"), 0);
+	exec_sql(f, "UPDATE threads SET outside = 'metadata'");
+	assert_int_equal(sql_int(f, "SELECT min(shown) FROM links"), 1);
+	exec_sql(f, "UPDATE threads SET visibility = 'workspace', outside = 'nothing'");
+	assert_int_equal(sql_int(f, "SELECT min(shown) FROM links"), 1);
+	exec_sql(f, "UPDATE threads SET messages = 0");
+	assert_int_equal(sql_int(f, "SELECT sum(shown) FROM links"), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1179,6 +1212,7 @@ int main(void)
 		T(test_raw_modes),
 		T(test_dictionary),
 		T(test_json_shapes),
+		T(test_links_follow_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

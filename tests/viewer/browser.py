@@ -259,5 +259,10 @@ finally:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    shutil.rmtree(profile, ignore_errors=True)
+    # the browser's helpers may still be writing: try a few times
+    for _ in range(20):
+        shutil.rmtree(profile, ignore_errors=True)
+        if not os.path.exists(profile):
+            break
+        time.sleep(0.1)
 sys.exit(0)
