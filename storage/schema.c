@@ -282,7 +282,8 @@ static const char schema_v3[] =
  * ("shown": it has messages, and is visible to the workspace or shows
  * outsiders at least its metadata), kept by triggers.  A record's timeline
  * is then one walk of an index in date order, and its count needs a look
- * at a thread only where the thread is not shown to everyone.
+ * at a thread only where the thread is not shown to everyone.  The
+ * unassigned threads get their own small index.
  */
 #define SCHEMA_SHOWN(t) \
 	"(" t ".messages > 0 AND (" t ".visibility = 'workspace'" \
@@ -298,6 +299,7 @@ static const char schema_timeline[] =
 	" WHERE contact_id IS NOT NULL;"
 	"CREATE INDEX links_deal_time ON links(deal_id, last_date, thread_id, shown)"
 	" WHERE deal_id IS NOT NULL;"
+	"CREATE INDEX threads_unassigned ON threads(last_date, id) WHERE unassigned IS NOT NULL;"
 	"CREATE TRIGGER links_follow_thread AFTER UPDATE OF last_date, messages, visibility, outside"
 	" ON threads WHEN OLD.last_date IS NOT NEW.last_date OR " SCHEMA_SHOWN("OLD")
 	" IS NOT " SCHEMA_SHOWN("NEW") " BEGIN"
