@@ -3,7 +3,7 @@
 #   make            build everything into build/
 #   make test       install missing packages (as root), build, run every suite
 #   make asan       the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make test-slow  the load test (10,000 messages through Postfix); CI runs it too
+#   make test-slow  the load test, the Debian package, Sendmail; CI runs it too
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan), FUZZ_TIME seconds each
 #   make demo       a private Postfix + crmilter on loopback with a sample conversation
 #   make deps       install the Debian 12 packages (or print the command)
