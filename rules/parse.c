@@ -152,15 +152,18 @@ static int is_file_ref(const char *w)
 			       strncmp(w + 1, "../", 3) == 0);
 }
 
-/* list_include - the entries of the @file at token T appended to L */
-static int list_include(struct loader *ld, struct plist *l, const struct tok *t)
+/*
+ * list_include - the entries of the @file at token T appended to L, which
+ * keeps room for the REST patterns still to come on the line
+ */
+static int list_include(struct loader *ld, struct plist *l, const struct tok *t, size_t rest)
 {
 	struct plist *f = rules_file_list(ld, t->text + 1, ld->line, t->col);
 	struct pat *nv;
 
 	if (!f)
 		return -1;
-	nv = realloc(l->v, (l->n + f->n + 1) * sizeof *nv);
+	nv = realloc(l->v, (l->n + f->n + rest + 1) * sizeof *nv);
 	if (!nv)
 		return -1;
 	l->v = nv;
@@ -191,7 +194,7 @@ static int def_list(struct loader *ld, const struct toks *t)
 	l->name = strdup(t->v[1].text);
 	for (size_t i = 3; i < t->n && l->v; i++) {
 		if (t->v[i].kind == TOK_WORD && is_file_ref(t->v[i].text)) {
-			if (list_include(ld, l, &t->v[i]) < 0)
+			if (list_include(ld, l, &t->v[i], t->n - i - 1) < 0)
 				rc = -1;
 			continue;
 		}
