@@ -48,7 +48,34 @@ wait $locker
 kill -HUP "$CRM_PID"
 wait_spool_empty 30
 
-skip "the viewer opens the store read-only at the SQLite level" "crmview is not built yet (add it here)"
+# ---- the viewer is read-only at the SQLite level ----
+# crmview tries a write through its own handle at start and refuses to run
+# when it succeeds; a request makes a worker open its handle, whose file
+# descriptor on the store must be O_RDONLY (flags in /proc/PID/fdinfo)
+mkdir -p "$TMP/view"
+chown "$CRM_USER" "$TMP/view"
+{ cat "$CONF"; echo "ViewerAuth proxy"; echo "ViewerAccessLog $TMP/view/access.log"; } > "$TMP/view.conf"
+"$CRM_BUILD/crmview" -c "$TMP/view.conf" -l 127.0.0.1:0 > "$TMP/view.out" 2>&1 &
+view_pid=$!
+wait_for 10 grep -q 'listening on' "$TMP/view.out"
+check_grep "crmview starts on the live store (the write it tries through its handle is refused)" \
+	'listening on .*read-only' "$TMP/view.out"
+view_url=$(grep -o 'http://127.0.0.1:[0-9]*' "$TMP/view.out" | head -1)
+curl -s -o /dev/null -H 'X-Remote-User: alice@example.com' "$view_url/accounts"
+store_fd_flags() {	# the open flags (octal) of each of crmview's descriptors on the store file
+	for fd in /proc/"$view_pid"/fd/*; do
+		[ "$(readlink "$fd")" = "$DB" ] && awk '/^flags:/ {print $2}' "/proc/$view_pid/fdinfo/${fd##*/}"
+	done
+}
+flags=$(store_fd_flags | tr "\n" " " | sed "s/ $//")
+if [ -n "$flags" ] && ! for f in $flags; do [ $((0$f & 3)) -eq 0 ] || echo rw; done | grep -q rw; then
+	ok "crmview's handle holds the store file open read-only (flags $flags)"
+else
+	notok "crmview's handle holds the store file open read-only (flags: ${flags:-no descriptor on $DB})"
+	sed 's/^/# /' "$TMP/view.out" | head -10
+fi
+kill "$view_pid" 2> /dev/null
+wait "$view_pid" 2> /dev/null
 
 # ---- hostile values ----
 python3 - "$SMTP" > "$TMP/evil.out" 2>&1 <<'PY'

@@ -18,6 +18,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
+ * LLVMFuzzerInitialize - optional: a target's one-time set-up (fixtures, a
+ * store), run before the first input by libFuzzer and by standalone.c, so
+ * that it is not timed as part of an input.  Returns 0.
+ */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
+
+/*
  * fuzz_dir - a scratch folder private to this process, made on first use
  * under $TMPDIR (or /tmp) and removed at exit.  Never NULL (aborts when it
  * cannot be made: a harness problem, not a finding).

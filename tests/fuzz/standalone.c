@@ -105,6 +105,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [-t MS] FILE|DIR...\n", argv[0]);
 		return 2;
 	}
+	if (LLVMFuzzerInitialize)	/* the target's set-up, not timed */
+		LLVMFuzzerInitialize(&argc, &argv);
 	for (; i < argc; i++) {
 		struct stat st;
 		if (stat(argv[i], &st) < 0) {

@@ -13,6 +13,7 @@
 #   sink_start DIR PORT / sink_stop   smtp-sink dumping one file per message
 #   crm_user                          make sure the unprivileged user exists
 #   crm_start CONF LOG [ARGS...] / crm_stop [SIGNAL]   crmilter in the foreground
+#                                     (under $CRM_WRAPPER when set, e.g. valgrind)
 #   free_port                         an unused loopback TCP port
 CRM_USER=${CRM_USER:-crmilter}
 
@@ -120,8 +121,11 @@ CRM_PID=
 # crm_start CONF LOG [ARGS...] - run crmilter -f; wait until its socket answers
 crm_start() {
 	local conf=$1 log=$2 i=0; shift 2
-	"$CRM_BUILD/crmilter" -f -c "$conf" -u "$CRM_USER" "$@" >> "$log" 2>&1 &
+	# shellcheck disable=SC2086 # CRM_WRAPPER is a command and its options
+	${CRM_WRAPPER:-} "$CRM_BUILD/crmilter" -f -c "$conf" -u "$CRM_USER" "$@" >> "$log" 2>&1 &
 	CRM_PID=$!
+	local tries=100
+	[ -n "${CRM_WRAPPER:-}" ] && tries=1200	# a wrapper (valgrind) starts slowly
 	local sock a prev=
 	sock=$(sed -n 's/^Socket[[:space:]]*\(unix\|local\)://p' "$conf")
 	for a in "$@"; do	# -p SPEC overrides the file
@@ -129,7 +133,7 @@ crm_start() {
 		prev=$a
 	done
 	if [ -z "$sock" ]; then sleep 0.3; kill -0 "$CRM_PID" 2> /dev/null; return; fi
-	while [ $i -lt 100 ]; do
+	while [ $i -lt $tries ]; do
 		[ -S "$sock" ] && return 0
 		kill -0 "$CRM_PID" 2> /dev/null || return 1
 		sleep 0.05; i=$((i + 1))
