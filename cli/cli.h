@@ -26,6 +26,9 @@ struct store *cli_open_store(struct cli *cli, int readonly);
 /* cli_print_json - print a value indented, then a newline; takes the reference */
 void cli_print_json(json_t *v);
 
+/* cli_who - the Unix user running crmctl (with SUDO_USER when set) into BUF; returns BUF */
+const char *cli_who(char *buf, size_t len);
+
 /* cli_error - print "crmctl: message" on stderr */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -16,7 +16,6 @@
  * user, and SUDO_USER when set ("alice (sudo root)").
  */
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,22 +36,6 @@ static int forget_usage(const char *name)
 	else
 		fprintf(stderr, "usage: crmctl %s THREAD_ID|ACCOUNT_DOMAIN\n", name);
 	return CLI_USAGE;
-}
-
-/* who - the Unix user running crmctl into BUF, with SUDO_USER when set */
-static const char *who(char *buf, size_t len)
-{
-	const struct passwd *pw = getpwuid(getuid());
-	const char *sudo = getenv("SUDO_USER");
-	char uid[32];
-	const char *me = pw && pw->pw_name ? pw->pw_name : uid;
-
-	snprintf(uid, sizeof uid, "uid %u", (unsigned)getuid());
-	if (sudo && *sudo && strcmp(sudo, me) != 0)
-		snprintf(buf, len, "%s (sudo %s)", sudo, me);
-	else
-		snprintf(buf, len, "%s", me);
-	return buf;
 }
 
 /* options - --dry-run, --json and (purge) --as-of DATE; optind past them; 0 or -1 */
@@ -153,7 +136,7 @@ int cmd_forget(struct cli *cli, int argc, char **argv)
 		free(target);
 		return CLI_STORE;
 	}
-	rc = store_forget(st, target, dry, who(me, sizeof me), &report, err, sizeof err);
+	rc = store_forget(st, target, dry, cli_who(me, sizeof me), &report, err, sizeof err);
 	store_close(st);
 	free(target);
 	if (rc != STORE_OK)
@@ -191,7 +174,7 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	if (!st)
 		return CLI_STORE;
 	rc = store_purge(st, now - (int64_t)cli->conf.retention_days * 86400, dry,
-			 who(me, sizeof me), &report, err, sizeof err);
+			 cli_who(me, sizeof me), &report, err, sizeof err);
 	store_close(st);
 	if (rc != STORE_OK)
 		return store_exit(rc, err);
@@ -225,7 +208,7 @@ static int hold_or_release(struct cli *cli, int argc, char **argv, int release)
 	st = cli_open_store(cli, 0);
 	if (!st)
 		return CLI_STORE;
-	rc = store_hold(st, t, release, who(me, sizeof me), err, sizeof err);
+	rc = store_hold(st, t, release, cli_who(me, sizeof me), err, sizeof err);
 	store_close(st);
 	if (rc != STORE_OK)
 		return store_exit(rc, err);

@@ -18,7 +18,6 @@
  * Disconnecting or reconnecting twice changes nothing and says so.
  */
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,21 +65,6 @@ static char *mailbox_arg(const struct cli *cli, const char *arg)
 	}
 	free(addr);
 	return NULL;
-}
-
-/* who_am_i - the Unix user running crmctl into BUF, with SUDO_USER when set */
-static void who_am_i(char *buf, size_t len)
-{
-	const struct passwd *pw = getpwuid(getuid());
-	const char *sudo = getenv("SUDO_USER");
-	char uid[32];
-	const char *me = pw && pw->pw_name ? pw->pw_name : uid;
-
-	snprintf(uid, sizeof uid, "uid %u", (unsigned)getuid());
-	if (sudo && *sudo && strcmp(sudo, me) != 0)
-		snprintf(buf, len, "%s (sudo %s)", sudo, me);
-	else
-		snprintf(buf, len, "%s", me);
 }
 
 /* day_time - "2026-11-26T18:40:12Z" shown as "2026-11-26 18:40:12"; "-" for NULL */
@@ -156,7 +140,7 @@ static int set_state(struct store *st, const char *addr, int connected, int forc
 		return CLI_USAGE;
 	}
 	json_decref(row);
-	who_am_i(who, sizeof who);
+	cli_who(who, sizeof who);
 	if (store_mailbox_set(st, addr, connected, who, &changed, err, sizeof err) != STORE_OK) {
 		cli_error("%s", err);
 		return CLI_STORE;

@@ -147,28 +147,6 @@ static json_t *daemon_json(struct cli *cli, struct verdict *v)
 	return o;
 }
 
-/* area - count AREA's files (those still there when listed): number, bytes, oldest mtime; 0, or -1 with err */
-static int area(struct spool *sp, enum spool_area a, json_int_t *n, json_int_t *bytes,
-		int64_t *oldest, char *err, size_t errlen)
-{
-	struct spool_list l;
-
-	*n = *bytes = 0;
-	*oldest = 0;
-	if (spool_list(sp, a, &l, err, errlen) < 0)
-		return -1;
-	for (size_t i = 0; i < l.n; i++) {
-		if (!l.mtimes[i])	/* ingested between readdir and stat */
-			continue;
-		(*n)++;
-		*bytes += (json_int_t)l.sizes[i];
-		if (!*oldest || l.mtimes[i] < *oldest)
-			*oldest = l.mtimes[i];
-	}
-	spool_list_free(&l);
-	return 0;
-}
-
 /*
  * spool_json - {"directory", "waiting", "waiting_bytes", "oldest_age",
  * "failed", "receiving"} (oldest_age: seconds, null when nothing waits), a
@@ -189,9 +167,9 @@ static json_t *spool_json(struct cli *cli, const struct status_opts *opt, int64_
 		problem(v, ST_UNKNOWN, "spool %s", err);
 		return o;
 	}
-	if (area(sp, SPOOL_NEW, &waiting, &wbytes, &oldest, err, sizeof err) < 0 ||
-	    area(sp, SPOOL_FAILED, &failed, &fbytes, &foldest, err, sizeof err) < 0 ||
-	    area(sp, SPOOL_TMP, &tmp, &tbytes, &toldest, err, sizeof err) < 0) {
+	if (spool_count(sp, SPOOL_NEW, &waiting, &wbytes, &oldest, err, sizeof err) < 0 ||
+	    spool_count(sp, SPOOL_FAILED, &failed, &fbytes, &foldest, err, sizeof err) < 0 ||
+	    spool_count(sp, SPOOL_TMP, &tmp, &tbytes, &toldest, err, sizeof err) < 0) {
 		spool_close(sp);
 		json_object_set_new(o, "error", json_string(err));
 		problem(v, ST_UNKNOWN, "spool %s", err);

@@ -6,9 +6,11 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -54,6 +56,22 @@ static void usage(FILE *f)
 		   "\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %s\n", commands[i].summary);
+}
+
+/* cli_who - see cli.h */
+const char *cli_who(char *buf, size_t len)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	const char *sudo = getenv("SUDO_USER");
+	char uid[32];
+
+	snprintf(uid, sizeof uid, "uid %u", (unsigned)getuid());
+	const char *me = pw && pw->pw_name ? pw->pw_name : uid;
+	if (sudo && *sudo && strcmp(sudo, me) != 0)
+		snprintf(buf, len, "%s (sudo %s)", sudo, me);
+	else
+		snprintf(buf, len, "%s", me);
+	return buf;
 }
 
 /* cli_error - see cli.h */

@@ -469,6 +469,28 @@ fail:
 
 /* ---- listing, reading, moving ---- */
 
+/* spool_count - see spool.h */
+int spool_count(struct spool *sp, enum spool_area a, long long *files, long long *bytes,
+		int64_t *oldest, char *err, size_t errlen)
+{
+	struct spool_list l;
+
+	*files = *bytes = 0;
+	*oldest = 0;
+	if (spool_list(sp, a, &l, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < l.n; i++) {
+		if (!l.mtimes[i])	/* ingested between readdir and stat */
+			continue;
+		(*files)++;
+		*bytes += (long long)l.sizes[i];
+		if (!*oldest || l.mtimes[i] < *oldest)
+			*oldest = l.mtimes[i];
+	}
+	spool_list_free(&l);
+	return 0;
+}
+
 /* name_cmp - qsort order of listing indexes by name */
 static int name_cmp(const void *a, const void *b)
 {

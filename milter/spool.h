@@ -143,6 +143,13 @@ int spool_list(struct spool *sp, enum spool_area area, struct spool_list *out, c
 void spool_list_free(struct spool_list *l);
 
 /*
+ * spool_count - how many files of area A are still there once listed, their
+ * bytes, and the oldest one's mtime (0: none).  0, or -1 with err
+ */
+int spool_count(struct spool *sp, enum spool_area a, long long *files, long long *bytes,
+		int64_t *oldest, char *err, size_t errlen);
+
+/*
  * spool_read - read and check one file of AREA.  Returns 0 and *out (free
  * with spool_msg_free), or -1 with the reason in err: the file is missing
  * (errno ENOENT) or is not a spool file (errno EINVAL), or another I/O

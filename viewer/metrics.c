@@ -142,28 +142,6 @@ static void store_metrics(struct vbuf *b, json_t *st)
 	sample(b, "crmilter_store_schema_version", st, "schema_version");
 }
 
-/* area_count - files of area A still there when listed, their bytes, the oldest mtime; 0, or -1 with err */
-static int area_count(struct spool *sp, enum spool_area a, long long *n, long long *bytes,
-		      int64_t *oldest, char *err, size_t errlen)
-{
-	struct spool_list l;
-
-	*n = *bytes = 0;
-	*oldest = 0;
-	if (spool_list(sp, a, &l, err, errlen) < 0)
-		return -1;
-	for (size_t i = 0; i < l.n; i++) {
-		if (!l.mtimes[i])	/* ingested between readdir and stat */
-			continue;
-		(*n)++;
-		*bytes += (long long)l.sizes[i];
-		if (!*oldest || l.mtimes[i] < *oldest)
-			*oldest = l.mtimes[i];
-	}
-	spool_list_free(&l);
-	return 0;
-}
-
 /* spool_metrics - the spool's gauges; a comment line instead when it cannot be read */
 static void spool_metrics(struct vbuf *b, const char *dir, int64_t now)
 {
@@ -173,8 +151,8 @@ static void spool_metrics(struct vbuf *b, const char *dir, int64_t now)
 	int64_t oldest, foldest;
 
 	if (spool_open(dir, 0, &sp, err, sizeof err) < 0 ||
-	    (area_count(sp, SPOOL_NEW, &waiting, &wbytes, &oldest, err, sizeof err) < 0 ||
-	     area_count(sp, SPOOL_FAILED, &failed, &fbytes, &foldest, err, sizeof err) < 0)) {
+	    (spool_count(sp, SPOOL_NEW, &waiting, &wbytes, &oldest, err, sizeof err) < 0 ||
+	     spool_count(sp, SPOOL_FAILED, &failed, &fbytes, &foldest, err, sizeof err) < 0)) {
 		if (sp)
 			spool_close(sp);
 		msg_warn("/metrics: spool %s", err);
