@@ -316,7 +316,7 @@ static json_t *counts(struct store_xrun *q)
 	if (rc == SQLITE_ROW) {
 		o = json_object();
 		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-			store_xset(o, keys[i], store_xint(s, (int)i));
+			store_xset(o, keys[i], store_json_id(s, (int)i));
 	} else {
 		xdone(q, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
 	}

@@ -66,7 +66,4 @@ void store_xset(json_t *o, const char *key, json_t *v);
 /* store_xrecord - a new object {"type": TYPE} */
 json_t *store_xrecord(const char *type);
 
-/* store_xint - integer column I as a new value, null when NULL */
-json_t *store_xint(sqlite3_stmt *s, int i);
-
 #endif

@@ -10,7 +10,7 @@
  * is named by its id in the rules table.
  *
  * Private API (export_int.h): store_xrow_*, store_xrows_prepare,
- * store_xrows_finish, store_xset, store_xrecord, store_xint.
+ * store_xrows_finish, store_xset, store_xrecord.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,42 +24,6 @@ static int rdone(struct store_xrun *q, int rc)
 	if (rc == SQLITE_DONE)
 		return STORE_OK;
 	return q->err_class = store_sqlerr(q->st, rc, "exporting");
-}
-
-/* j_text - text column I, null when NULL or not UTF-8 */
-static json_t *j_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *p = sqlite3_column_text(s, i);
-	json_t *v;
-
-	if (!p)
-		return json_null();
-	v = json_stringn((const char *)p, (size_t)sqlite3_column_bytes(s, i));
-	return v ? v : json_null();
-}
-
-/* store_xint - integer column I, null when NULL; see export_int.h */
-json_t *store_xint(sqlite3_stmt *s, int i)
-{
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		return json_null();
-	return json_integer(sqlite3_column_int64(s, i));
-}
-
-/* j_date - epoch column I as "YYYY-MM-DDTHH:MM:SSZ", null when NULL */
-static json_t *j_date(sqlite3_stmt *s, int i)
-{
-	char buf[48];
-	time_t t;
-	struct tm tm;
-
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		return json_null();
-	t = (time_t)sqlite3_column_int64(s, i);
-	if (!gmtime_r(&t, &tm))
-		return json_null();
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
 }
 
 /* j_parsed - JSON text column I parsed, or a new EMPTY (object/array) when NULL or bad */
@@ -94,9 +58,9 @@ static json_t *decision(sqlite3_stmt *s, int a, const char *key)
 {
 	json_t *o = json_object();
 
-	store_xset(o, key, j_text(s, a));
-	store_xset(o, "reason", j_text(s, a + 1));
-	store_xset(o, "rule", store_xint(s, a + 2));
+	store_xset(o, key, store_json_text(s, a));
+	store_xset(o, "reason", store_json_text(s, a + 1));
+	store_xset(o, "rule", store_json_id(s, a + 2));
 	return o;
 }
 
@@ -105,10 +69,10 @@ static json_t *visibility(sqlite3_stmt *s, int a)
 {
 	json_t *o = json_object();
 
-	store_xset(o, "inside", j_text(s, a));
-	store_xset(o, "outside", j_text(s, a + 1));
-	store_xset(o, "reason", j_text(s, a + 2));
-	store_xset(o, "rule", store_xint(s, a + 3));
+	store_xset(o, "inside", store_json_text(s, a));
+	store_xset(o, "outside", store_json_text(s, a + 1));
+	store_xset(o, "reason", store_json_text(s, a + 2));
+	store_xset(o, "rule", store_json_id(s, a + 3));
 	return o;
 }
 
@@ -121,7 +85,7 @@ static json_t *strings(struct store_xrun *q, sqlite3_stmt *s, int64_t id)
 	sqlite3_reset(s);
 	sqlite3_bind_int64(s, 1, id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		json_array_append_new(a, j_text(s, 0));
+		json_array_append_new(a, store_json_text(s, 0));
 	if (rdone(q, rc) != STORE_OK) {
 		json_decref(a);
 		return NULL;
@@ -134,11 +98,11 @@ json_t *store_xrow_rule(struct store_xrun *q, sqlite3_stmt *s)
 {
 	json_t *o = store_xrecord("rule");
 
-	store_xset(o, "id", store_xint(s, 0));
-	store_xset(o, "file", j_text(s, 1));
-	store_xset(o, "line", store_xint(s, 2));
-	store_xset(o, "text", j_text(s, 3));
-	store_xset(o, "hash", j_text(s, 4));
+	store_xset(o, "id", store_json_id(s, 0));
+	store_xset(o, "file", store_json_text(s, 1));
+	store_xset(o, "line", store_json_id(s, 2));
+	store_xset(o, "text", store_json_text(s, 3));
+	store_xset(o, "hash", store_json_text(s, 4));
 	return o;
 }
 
@@ -152,11 +116,11 @@ json_t *store_xrow_account(struct store_xrun *q, sqlite3_stmt *s)
 		json_decref(o);
 		return NULL;
 	}
-	store_xset(o, "id", store_xint(s, 0));
-	store_xset(o, "domain", j_text(s, 1));
-	store_xset(o, "name", j_text(s, 2));
+	store_xset(o, "id", store_json_id(s, 0));
+	store_xset(o, "domain", store_json_text(s, 1));
+	store_xset(o, "name", store_json_text(s, 2));
 	store_xset(o, "domains", d);
-	store_xset(o, "rule", store_xint(s, 3));
+	store_xset(o, "rule", store_json_id(s, 3));
 	return o;
 }
 
@@ -165,15 +129,15 @@ json_t *store_xrow_contact(struct store_xrun *q, sqlite3_stmt *s)
 {
 	json_t *o = store_xrecord("contact");
 
-	store_xset(o, "id", store_xint(s, 0));
-	store_xset(o, "address", j_text(s, 1));
-	store_xset(o, "name", j_text(s, 2));
-	store_xset(o, "account", j_text(s, 3));
-	store_xset(o, "first_seen", j_date(s, 4));
-	store_xset(o, "last_seen", j_date(s, 5));
-	store_xset(o, "sent", store_xint(s, 6));
-	store_xset(o, "received", store_xint(s, 7));
-	store_xset(o, "capture_rule", store_xint(s, 8));
+	store_xset(o, "id", store_json_id(s, 0));
+	store_xset(o, "address", store_json_text(s, 1));
+	store_xset(o, "name", store_json_text(s, 2));
+	store_xset(o, "account", store_json_text(s, 3));
+	store_xset(o, "first_seen", store_json_date(s, 4));
+	store_xset(o, "last_seen", store_json_date(s, 5));
+	store_xset(o, "sent", store_json_id(s, 6));
+	store_xset(o, "received", store_json_id(s, 7));
+	store_xset(o, "capture_rule", store_json_id(s, 8));
 	return o;
 }
 
@@ -188,13 +152,13 @@ json_t *store_xrow_deal(struct store_xrun *q, sqlite3_stmt *s)
 		json_decref(o);
 		return NULL;
 	}
-	store_xset(o, "id", store_xint(s, 0));
-	store_xset(o, "key", j_text(s, 1));
-	store_xset(o, "name", j_text(s, 2));
-	store_xset(o, "account", j_text(s, 3));
-	store_xset(o, "status", j_text(s, 4));
+	store_xset(o, "id", store_json_id(s, 0));
+	store_xset(o, "key", store_json_text(s, 1));
+	store_xset(o, "name", store_json_text(s, 2));
+	store_xset(o, "account", store_json_text(s, 3));
+	store_xset(o, "status", store_json_text(s, 4));
 	store_xset(o, "contacts", c);
-	store_xset(o, "rule", store_xint(s, 5));
+	store_xset(o, "rule", store_json_id(s, 5));
 	return o;
 }
 
@@ -204,13 +168,13 @@ json_t *store_xrow_thread(struct store_xrun *q, sqlite3_stmt *s)
 {
 	json_t *o = store_xrecord("thread");
 
-	store_xset(o, "id", store_xint(s, 0));
-	store_xset(o, "subject", j_text(s, 1));
-	store_xset(o, "first_date", j_date(s, 2));
-	store_xset(o, "last_date", j_date(s, 3));
-	store_xset(o, "messages", store_xint(s, 4));
+	store_xset(o, "id", store_json_id(s, 0));
+	store_xset(o, "subject", store_json_text(s, 1));
+	store_xset(o, "first_date", store_json_date(s, 2));
+	store_xset(o, "last_date", store_json_date(s, 3));
+	store_xset(o, "messages", store_json_id(s, 4));
 	store_xset(o, "visibility", visibility(s, 5));
-	store_xset(o, "unassigned", j_text(s, 9));
+	store_xset(o, "unassigned", store_json_text(s, 9));
 	return o;
 }
 
@@ -219,11 +183,11 @@ json_t *store_xrow_link(struct store_xrun *q, sqlite3_stmt *s)
 {
 	json_t *o = store_xrecord("link");
 
-	store_xset(o, "id", store_xint(s, 0));
-	store_xset(o, "thread", store_xint(s, 1));
-	store_xset(o, "kind", j_text(s, 2));
-	store_xset(o, "key", j_text(s, 3));
-	store_xset(o, "rule", store_xint(s, 4));
+	store_xset(o, "id", store_json_id(s, 0));
+	store_xset(o, "thread", store_json_id(s, 1));
+	store_xset(o, "kind", store_json_text(s, 2));
+	store_xset(o, "key", store_json_text(s, 3));
+	store_xset(o, "rule", store_json_id(s, 4));
 	return o;
 }
 
@@ -235,22 +199,6 @@ enum {
 	MC_BODY, MC_DICT, MC_BODY_LEN, MC_BODY_OFF, MC_QUOTES, MC_WARNINGS, MC_RAW_MODE,
 	MC_RAW_SIZE, MC_RAW_KEPT,
 };
-
-/* flags - the names of the MAIL_* flags set in F (as crmctl show prints them) */
-static json_t *flags(unsigned f)
-{
-	static const struct { unsigned bit; const char *name; } names[] = {
-		{ MAIL_BOUNCE, "bounce" }, { MAIL_AUTOREPLY, "auto-reply" }, { MAIL_BULK, "bulk" },
-		{ MAIL_TRUNCATED, "truncated" }, { MAIL_HTML_BODY, "html" },
-		{ MAIL_NO_MSGID, "no-message-id" }, { MAIL_BAD_DATE, "bad-date" },
-	};
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (f & names[i].bit)
-			json_array_append_new(a, json_string(names[i].name));
-	return a;
-}
 
 /*
  * raw_of - the kept raw bytes of message MID, decompressed: a new buffer
@@ -313,9 +261,9 @@ static json_t *participants(struct store_xrun *q, int64_t mid)
 	sqlite3_bind_int64(s, 1, mid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		o = json_object();
-		store_xset(o, "role", j_text(s, 0));
-		store_xset(o, "address", j_text(s, 1));
-		store_xset(o, "name", j_text(s, 2));
+		store_xset(o, "role", store_json_text(s, 0));
+		store_xset(o, "address", store_json_text(s, 1));
+		store_xset(o, "name", store_json_text(s, 2));
 		json_array_append_new(a, o);
 	}
 	if (rdone(q, rc) != STORE_OK) {
@@ -336,10 +284,10 @@ static json_t *attachments(struct store_xrun *q, int64_t mid)
 	sqlite3_bind_int64(s, 1, mid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		o = json_object();
-		store_xset(o, "filename", j_text(s, 0));
-		store_xset(o, "content_type", j_text(s, 1));
-		store_xset(o, "size", store_xint(s, 2));
-		store_xset(o, "sha256", j_text(s, 3));
+		store_xset(o, "filename", store_json_text(s, 0));
+		store_xset(o, "content_type", store_json_text(s, 1));
+		store_xset(o, "size", store_json_id(s, 2));
+		store_xset(o, "sha256", store_json_text(s, 3));
 		json_array_append_new(a, o);
 	}
 	if (rdone(q, rc) != STORE_OK) {
@@ -365,8 +313,8 @@ static json_t *sources(struct store_xrun *q, int64_t mid)
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		o = json_object();
 		for (int i = 0; i < 8; i++)
-			store_xset(o, keys[i], j_text(s, i));
-		store_xset(o, "arrival", j_date(s, 8));
+			store_xset(o, keys[i], store_json_text(s, i));
+		store_xset(o, "arrival", store_json_date(s, 8));
 		json_array_append_new(a, o);
 	}
 	if (rdone(q, rc) != STORE_OK) {
@@ -384,9 +332,9 @@ static json_t *raw_info(sqlite3_stmt *s)
 	if (sqlite3_column_type(s, MC_RAW_MODE) == SQLITE_NULL)
 		return json_null();
 	o = json_object();
-	store_xset(o, "mode", j_text(s, MC_RAW_MODE));
-	store_xset(o, "size", store_xint(s, MC_RAW_SIZE));
-	store_xset(o, "kept", store_xint(s, MC_RAW_KEPT));
+	store_xset(o, "mode", store_json_text(s, MC_RAW_MODE));
+	store_xset(o, "size", store_json_id(s, MC_RAW_SIZE));
+	store_xset(o, "kept", store_json_id(s, MC_RAW_KEPT));
 	return o;
 }
 
@@ -396,19 +344,19 @@ json_t *store_xrow_message(struct store_xrun *q, sqlite3_stmt *s)
 	int64_t mid = sqlite3_column_int64(s, MC_ID);
 	json_t *o = store_xrecord("message"), *v;
 
-	store_xset(o, "id", store_xint(s, MC_ID));
-	store_xset(o, "thread", store_xint(s, MC_THREAD));
-	store_xset(o, "message_id", j_text(s, MC_MSGID));
-	store_xset(o, "date", j_date(s, MC_DATE));
-	store_xset(o, "direction", j_text(s, MC_DIR));
-	store_xset(o, "subject", j_text(s, MC_SUBJECT));
-	store_xset(o, "size", store_xint(s, MC_SIZE));
-	store_xset(o, "flags", flags((unsigned)sqlite3_column_int64(s, MC_FLAGS)));
+	store_xset(o, "id", store_json_id(s, MC_ID));
+	store_xset(o, "thread", store_json_id(s, MC_THREAD));
+	store_xset(o, "message_id", store_json_text(s, MC_MSGID));
+	store_xset(o, "date", store_json_date(s, MC_DATE));
+	store_xset(o, "direction", store_json_text(s, MC_DIR));
+	store_xset(o, "subject", store_json_text(s, MC_SUBJECT));
+	store_xset(o, "size", store_json_id(s, MC_SIZE));
+	store_xset(o, "flags", store_json_flags((unsigned)sqlite3_column_int64(s, MC_FLAGS)));
 	store_xset(o, "log", decision(s, MC_LOG, "status"));
 	store_xset(o, "visibility", visibility(s, MC_VIS));
 	store_xset(o, "untrusted", json_boolean(sqlite3_column_int(s, MC_UNTRUSTED)));
-	store_xset(o, "in_reply_to", j_text(s, MC_IRT));
-	store_xset(o, "parent", j_text(s, MC_PARENT));
+	store_xset(o, "in_reply_to", store_json_text(s, MC_IRT));
+	store_xset(o, "parent", store_json_text(s, MC_PARENT));
 	store_xset(o, "headers", j_parsed(s, MC_HEADERS, 1));
 	if (!(v = participants(q, mid)))
 		goto fail;

@@ -57,45 +57,6 @@ static int rdone(struct store *st, int rc)
 	return 0;
 }
 
-/* date_json - epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" */
-static json_t *date_json(int64_t t)
-{
-	char buf[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm))
-		return json_null();
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
-
-/* col_text - text column I as a json string, null when NULL or not UTF-8 */
-static json_t *col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *p = sqlite3_column_text(s, i);
-	json_t *v;
-
-	if (!p)
-		return json_null();
-	v = json_stringn((const char *)p, (size_t)sqlite3_column_bytes(s, i));
-	return v ? v : json_null();
-}
-
-/* col_date - date column I, null when NULL */
-static json_t *col_date(sqlite3_stmt *s, int i)
-{
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		return json_null();
-	return date_json(sqlite3_column_int64(s, i));
-}
-
-/* col_int - integer column I */
-static json_t *col_int(sqlite3_stmt *s, int i)
-{
-	return json_integer(sqlite3_column_int64(s, i));
-}
-
 /* store_stats - counts of everything; see store.h */
 json_t *store_stats(struct store *st, char *err, size_t errlen)
 {
@@ -132,7 +93,7 @@ json_t *store_stats(struct store *st, char *err, size_t errlen)
 	o = json_object();
 	json_object_set_new(o, "schema_version", json_integer(store_schema_version(st)));
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		json_object_set_new(o, keys[i], col_int(s, (int)i));
+		json_object_set_new(o, keys[i], store_json_int(s, (int)i));
 out:
 	sqlite3_finalize(s);
 	return end_read(st, o);
@@ -151,7 +112,7 @@ static json_t *strings_of(struct store *st, const char *sql, int64_t id)
 	sqlite3_bind_int64(s, 1, id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		json_array_append_new(a, sqlite3_column_type(s, 0) == SQLITE_INTEGER
-						 ? col_int(s, 0) : col_text(s, 0));
+						 ? store_json_int(s, 0) : store_json_text(s, 0));
 	sqlite3_finalize(s);
 	if (!rdone(st, rc)) {
 		json_decref(a);
@@ -178,11 +139,11 @@ static json_t *thread_summary(struct store *st, sqlite3_stmt *s, int with_count)
 	json_t *o = json_object(), *acc, *con;
 
 	json_object_set_new(o, "id", json_integer(id));
-	json_object_set_new(o, "subject", col_text(s, 1));
-	json_object_set_new(o, "first_date", col_date(s, 2));
-	json_object_set_new(o, "last_date", col_date(s, 3));
+	json_object_set_new(o, "subject", store_json_text(s, 1));
+	json_object_set_new(o, "first_date", store_json_date(s, 2));
+	json_object_set_new(o, "last_date", store_json_date(s, 3));
 	if (with_count)
-		json_object_set_new(o, "messages", col_int(s, 4));
+		json_object_set_new(o, "messages", store_json_int(s, 4));
 	acc = strings_of(st, SQL_THREAD_ACCOUNTS, id);
 	con = acc ? strings_of(st, SQL_THREAD_CONTACTS, id) : NULL;
 	if (!acc || !con) {
@@ -299,7 +260,7 @@ static json_t *snippet_json(sqlite3_stmt *s, json_t *body, json_t *quotes)
 	json_t *v;
 
 	if (sqlite3_column_type(s, 6) != SQLITE_NULL)
-		return col_text(s, 6);
+		return store_json_text(s, 6);
 	spans = calloc(n ? n : 1, sizeof *spans);
 	if (!spans)
 		return NULL;
@@ -312,23 +273,6 @@ static json_t *snippet_json(sqlite3_stmt *s, json_t *body, json_t *quotes)
 	free(text);
 	free(spans);
 	return v;
-}
-
-/* flags_json - the names of the MAIL_* flags set in F */
-static json_t *flags_json(unsigned f)
-{
-	static const struct { unsigned bit; const char *name; } names[] = {
-		{ MAIL_BOUNCE, "bounce" }, { MAIL_AUTOREPLY, "auto-reply" }, { MAIL_BULK, "bulk" },
-		{ MAIL_TRUNCATED, "truncated" }, { MAIL_HTML_BODY, "html" },
-		{ MAIL_NO_MSGID, "no-message-id" }, { MAIL_BAD_DATE, "bad-date" },
-	};
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (f & names[i].bit)
-			json_array_append_new(a, json_string(names[i].name));
-	return a;
 }
 
 /* quotes_of - the stored quote spans (JSON text at column I), [] when none */
@@ -345,8 +289,8 @@ static json_t *addr_json(sqlite3_stmt *s)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "name", col_text(s, 1));
-	json_object_set_new(o, "address", col_text(s, 2));
+	json_object_set_new(o, "name", store_json_text(s, 1));
+	json_object_set_new(o, "address", store_json_text(s, 2));
 	return o;
 }
 
@@ -396,10 +340,10 @@ static int add_attachments(struct store *st, json_t *m, int64_t mid)
 	sqlite3_bind_int64(s, 1, mid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		o = json_object();
-		json_object_set_new(o, "filename", col_text(s, 0));
-		json_object_set_new(o, "content_type", col_text(s, 1));
-		json_object_set_new(o, "size", col_int(s, 2));
-		json_object_set_new(o, "sha256", col_text(s, 3));
+		json_object_set_new(o, "filename", store_json_text(s, 0));
+		json_object_set_new(o, "content_type", store_json_text(s, 1));
+		json_object_set_new(o, "size", store_json_int(s, 2));
+		json_object_set_new(o, "sha256", store_json_text(s, 3));
 		json_array_append_new(a, o);
 	}
 	sqlite3_finalize(s);
@@ -421,8 +365,8 @@ static int add_sources(struct store *st, json_t *m, int64_t mid)
 	sqlite3_bind_int64(s, 1, mid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		o = json_object();
-		json_object_set_new(o, "source", col_text(s, 0));
-		json_object_set_new(o, "origin", col_text(s, 1));
+		json_object_set_new(o, "source", store_json_text(s, 0));
+		json_object_set_new(o, "origin", store_json_text(s, 1));
 		json_array_append_new(a, o);
 	}
 	sqlite3_finalize(s);
@@ -451,10 +395,10 @@ static json_t *rule_json(struct store *st, int64_t id)
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		o = json_object();
-		json_object_set_new(o, "file", col_text(s, 0));
-		json_object_set_new(o, "line", col_int(s, 1));
-		json_object_set_new(o, "text", col_text(s, 2));
-		json_object_set_new(o, "hash", col_text(s, 3));
+		json_object_set_new(o, "file", store_json_text(s, 0));
+		json_object_set_new(o, "line", store_json_int(s, 1));
+		json_object_set_new(o, "text", store_json_text(s, 2));
+		json_object_set_new(o, "hash", store_json_text(s, 3));
 	}
 	sqlite3_finalize(s);
 	return o ? o : json_null();
@@ -465,8 +409,8 @@ static json_t *decision_json(struct store *st, sqlite3_stmt *s, int a, int b, in
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, key, col_text(s, a));
-	json_object_set_new(o, "reason", col_text(s, b));
+	json_object_set_new(o, key, store_json_text(s, a));
+	json_object_set_new(o, "reason", store_json_text(s, b));
 	json_object_set_new(o, "rule", rule_json(st, sqlite3_column_int64(s, c)));
 	return o;
 }
@@ -476,9 +420,9 @@ static json_t *visibility_json(struct store *st, sqlite3_stmt *s, int i)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "inside", col_text(s, i));
-	json_object_set_new(o, "outside", col_text(s, i + 1));
-	json_object_set_new(o, "reason", col_text(s, i + 2));
+	json_object_set_new(o, "inside", store_json_text(s, i));
+	json_object_set_new(o, "outside", store_json_text(s, i + 1));
+	json_object_set_new(o, "reason", store_json_text(s, i + 2));
 	json_object_set_new(o, "rule", rule_json(st, sqlite3_column_int64(s, i + 3)));
 	return o;
 }
@@ -490,13 +434,13 @@ static json_t *message_json(struct store *st, sqlite3_stmt *s)
 	json_t *m = json_object(), *body, *quotes, *snippet;
 
 	json_object_set_new(m, "id", json_integer(mid));
-	json_object_set_new(m, "message_id", col_text(s, 1));
-	json_object_set_new(m, "date", col_date(s, 2));
-	json_object_set_new(m, "direction", col_text(s, 3));
-	json_object_set_new(m, "subject", col_text(s, 4));
+	json_object_set_new(m, "message_id", store_json_text(s, 1));
+	json_object_set_new(m, "date", store_json_date(s, 2));
+	json_object_set_new(m, "direction", store_json_text(s, 3));
+	json_object_set_new(m, "subject", store_json_text(s, 4));
 	if (add_participants(st, m, mid) < 0)
 		goto fail;
-	json_object_set_new(m, "flags", flags_json((unsigned)sqlite3_column_int64(s, 5)));
+	json_object_set_new(m, "flags", store_json_flags((unsigned)sqlite3_column_int64(s, 5)));
 	body = body_json(st, s, mid);
 	if (!body)
 		goto fail;
@@ -507,8 +451,8 @@ static json_t *message_json(struct store *st, sqlite3_stmt *s)
 	json_object_set_new(m, "quotes", quotes);
 	if (add_attachments(st, m, mid) < 0 || add_sources(st, m, mid) < 0)
 		goto fail;
-	json_object_set_new(m, "in_reply_to", col_text(s, 11));
-	json_object_set_new(m, "parent", col_text(s, 12));
+	json_object_set_new(m, "in_reply_to", store_json_text(s, 11));
+	json_object_set_new(m, "parent", store_json_text(s, 12));
 	json_object_set_new(m, "log", decision_json(st, s, 14, 15, 16, "status"));
 	json_object_set_new(m, "visibility", visibility_json(st, s, 17));
 	return m;
@@ -562,8 +506,8 @@ static json_t *thread_links(struct store *st, int64_t id)
 	sqlite3_bind_int64(s, 1, id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		o = json_object();
-		json_object_set_new(o, "kind", col_text(s, 0));
-		json_object_set_new(o, "key", col_text(s, 1));
+		json_object_set_new(o, "kind", store_json_text(s, 0));
+		json_object_set_new(o, "key", store_json_text(s, 1));
 		json_object_set_new(o, "rule", rule_json(st, sqlite3_column_int64(s, 2)));
 		json_array_append_new(a, o);
 	}
@@ -589,7 +533,7 @@ static int thread_decisions(struct store *st, json_t *o, int64_t id)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		json_object_set_new(o, "visibility", visibility_json(st, s, 0));
-		json_object_set_new(o, "unassigned", col_text(s, 4));
+		json_object_set_new(o, "unassigned", store_json_text(s, 4));
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
@@ -652,14 +596,14 @@ static json_t *contact_json(sqlite3_stmt *s)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "address", col_text(s, 1));
-	json_object_set_new(o, "name", col_text(s, 2));
-	json_object_set_new(o, "account", col_text(s, 3));
-	json_object_set_new(o, "first_seen", col_date(s, 4));
-	json_object_set_new(o, "last_seen", col_date(s, 5));
-	json_object_set_new(o, "sent", col_int(s, 6));
-	json_object_set_new(o, "received", col_int(s, 7));
-	json_object_set_new(o, "threads", col_int(s, 8));
+	json_object_set_new(o, "address", store_json_text(s, 1));
+	json_object_set_new(o, "name", store_json_text(s, 2));
+	json_object_set_new(o, "account", store_json_text(s, 3));
+	json_object_set_new(o, "first_seen", store_json_date(s, 4));
+	json_object_set_new(o, "last_seen", store_json_date(s, 5));
+	json_object_set_new(o, "sent", store_json_int(s, 6));
+	json_object_set_new(o, "received", store_json_int(s, 7));
+	json_object_set_new(o, "threads", store_json_int(s, 8));
 	return o;
 }
 
@@ -741,11 +685,11 @@ json_t *store_accounts(struct store *st, char *err, size_t errlen)
 	a = json_array();
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		o = json_object();
-		json_object_set_new(o, "domain", col_text(s, 0));
-		json_object_set_new(o, "name", col_text(s, 1));
-		json_object_set_new(o, "contacts", col_int(s, 2));
-		json_object_set_new(o, "threads", col_int(s, 3));
-		json_object_set_new(o, "last_activity", col_date(s, 4));
+		json_object_set_new(o, "domain", store_json_text(s, 0));
+		json_object_set_new(o, "name", store_json_text(s, 1));
+		json_object_set_new(o, "contacts", store_json_int(s, 2));
+		json_object_set_new(o, "threads", store_json_int(s, 3));
+		json_object_set_new(o, "last_activity", store_json_date(s, 4));
 		json_array_append_new(a, o);
 	}
 	if (!rdone(st, rc)) {

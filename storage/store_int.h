@@ -219,6 +219,19 @@ int store_skip_insert(struct store *st, const struct store_item *it, int64_t *mi
 void store_rule_cache_clear(struct store *st);
 
 /*
+ * json.c: result columns as JSON (new references).  _epoch: seconds as
+ * "YYYY-MM-DDTHH:MM:SSZ"; _date: the same from column I, null when NULL;
+ * _text: null when NULL or not UTF-8; _int: the integer (0 for NULL); _id:
+ * null when NULL; _flags: the names of the MAIL_* bits set in F, an array
+ */
+json_t *store_json_epoch(int64_t t);
+json_t *store_json_date(sqlite3_stmt *s, int i);
+json_t *store_json_text(sqlite3_stmt *s, int i);
+json_t *store_json_int(sqlite3_stmt *s, int i);
+json_t *store_json_id(sqlite3_stmt *s, int i);
+json_t *store_json_flags(unsigned f);
+
+/*
  * store_write_begin - start one write call (ingest, apply...): errors go to
  * ERR, the per-call state (contacts touched, rule cache) starts empty.
  * Returns STORE_OK, or STORE_EREADONLY with err filled for a read-only

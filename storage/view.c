@@ -145,9 +145,9 @@ static json_t *summary(struct store *st, struct summ *c, sqlite3_stmt *s)
 	json_object_set_new(o, "id", json_integer(tid));
 	json_object_set_new(o, "access", json_string(view_level_name(level)));
 	json_object_set_new(o, "subject", level >= VIEW_SUBJECT ? view_col_text(s, 1) : json_null());
-	json_object_set_new(o, "first_date", view_col_date(s, 2));
-	json_object_set_new(o, "last_date", view_col_date(s, 3));
-	json_object_set_new(o, "messages", view_col_int(s, 4));
+	json_object_set_new(o, "first_date", store_json_date(s, 2));
+	json_object_set_new(o, "last_date", store_json_date(s, 3));
+	json_object_set_new(o, "messages", store_json_int(s, 4));
 	json_object_set_new(o, "unassigned", view_col_text(s, 5));
 	if (summ_directions(st, c, o, tid) < 0 || summ_people(st, c, o, tid) < 0 ||
 	    summ_attachments(st, c, o, tid) < 0 ||
@@ -246,29 +246,29 @@ static json_t *record_row(enum store_view_kind kind, sqlite3_stmt *s)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "id", view_col_int(s, 0));
+	json_object_set_new(o, "id", store_json_int(s, 0));
 	if (kind == STORE_VIEW_ACCOUNTS) {
 		json_object_set_new(o, "name", view_col_text(s, 1));
 		json_object_set_new(o, "domain", view_col_text(s, 2));
-		json_object_set_new(o, "threads", view_col_int(s, 3));
-		json_object_set_new(o, "last_activity", view_col_date(s, 4));
-		json_object_set_new(o, "open_deals", view_col_int(s, 5));
+		json_object_set_new(o, "threads", store_json_int(s, 3));
+		json_object_set_new(o, "last_activity", store_json_date(s, 4));
+		json_object_set_new(o, "open_deals", store_json_int(s, 5));
 	} else if (kind == STORE_VIEW_CONTACTS) {
 		json_object_set_new(o, "name", view_col_text(s, 1));
 		json_object_set_new(o, "address", view_col_text(s, 2));
 		json_object_set_new(o, "account", view_col_text(s, 3));
-		json_object_set_new(o, "account_id", view_col_id(s, 4));
-		json_object_set_new(o, "threads", view_col_int(s, 5));
-		json_object_set_new(o, "last_activity", view_col_date(s, 6));
-		json_object_set_new(o, "open_deals", view_col_int(s, 7));
+		json_object_set_new(o, "account_id", store_json_id(s, 4));
+		json_object_set_new(o, "threads", store_json_int(s, 5));
+		json_object_set_new(o, "last_activity", store_json_date(s, 6));
+		json_object_set_new(o, "open_deals", store_json_int(s, 7));
 	} else {
 		json_object_set_new(o, "key", view_col_text(s, 1));
 		json_object_set_new(o, "name", view_col_text(s, 2));
 		json_object_set_new(o, "status", view_col_text(s, 3));
 		json_object_set_new(o, "account", view_col_text(s, 4));
-		json_object_set_new(o, "account_id", view_col_id(s, 5));
-		json_object_set_new(o, "threads", view_col_int(s, 6));
-		json_object_set_new(o, "last_activity", view_col_date(s, 7));
+		json_object_set_new(o, "account_id", store_json_id(s, 5));
+		json_object_set_new(o, "threads", store_json_int(s, 6));
+		json_object_set_new(o, "last_activity", store_json_date(s, 7));
 	}
 	return o;
 }
@@ -360,7 +360,7 @@ static json_t *date_of(struct store *st, int64_t t)
 	if (s) {
 		sqlite3_bind_int64(s, 1, t);
 		if (sqlite3_step(s) == SQLITE_ROW)
-			v = view_col_date(s, 0);
+			v = store_json_date(s, 0);
 		sqlite3_finalize(s);
 	}
 	return v ? v : json_null();
@@ -437,7 +437,7 @@ static json_t *list_of(struct store *st, const struct store_viewer *who, const c
 		o = json_object();
 		for (int i = 0; i < n; i++)
 			json_object_set_new(o, keys[i], sqlite3_column_type(s, i) == SQLITE_INTEGER
-					    ? view_col_int(s, i) : view_col_text(s, i));
+					    ? store_json_int(s, i) : view_col_text(s, i));
 		json_array_append_new(a, o);
 	}
 	sqlite3_finalize(s);
@@ -517,7 +517,7 @@ static void record_head(struct store *st, enum store_view_kind kind, sqlite3_stm
 	json_t *acc;
 
 	json_object_set_new(o, "kind", json_string(names[kind]));
-	json_object_set_new(o, "id", view_col_int(s, 0));
+	json_object_set_new(o, "id", store_json_int(s, 0));
 	json_object_set_new(o, "name", view_col_text(s, 1));
 	json_object_set_new(o, keyname[kind], view_col_text(s, 2));
 	json_object_set_new(o, kind == STORE_VIEW_CONTACTS ? "captured_by" : "rule",
@@ -527,7 +527,7 @@ static void record_head(struct store *st, enum store_view_kind kind, sqlite3_stm
 	acc = json_null();
 	if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
 		acc = json_object();
-		json_object_set_new(acc, "id", view_col_int(s, 4));
+		json_object_set_new(acc, "id", store_json_int(s, 4));
 		json_object_set_new(acc, "domain", view_col_text(s, 5));
 		json_object_set_new(acc, "name", view_col_text(s, 6));
 	}
@@ -605,7 +605,7 @@ int store_view_unassigned(struct store *st, const struct store_viewer *who, int 
 	if (*out && offset > 0 && json_array_size(json_object_get(*out, "items")) == 0) {
 		s = view_prep(st, "SELECT count(*) FROM (" SQL_UNASSIGNED ")", who);
 		if (s && sqlite3_step(s) == SQLITE_ROW)
-			json_object_set_new(*out, "total", view_col_int(s, 0));
+			json_object_set_new(*out, "total", store_json_int(s, 0));
 		sqlite3_finalize(s);
 	}
 	return view_end(st, *out ? STORE_OK : view_errclass(st));
@@ -667,7 +667,7 @@ static int add_attachments(struct store *st, sqlite3_stmt *s, json_t *m, int64_t
 		o = json_object();
 		json_object_set_new(o, "filename", view_col_text(s, 0));
 		json_object_set_new(o, "content_type", view_col_text(s, 1));
-		json_object_set_new(o, "size", view_col_int(s, 2));
+		json_object_set_new(o, "size", store_json_int(s, 2));
 		json_array_append_new(a, o);
 	}
 	if (full) {
@@ -696,7 +696,7 @@ static json_t *message_of(struct store *st, struct tctx *c, int level)
 	char *body;
 
 	json_object_set_new(m, "id", json_integer(mid));
-	json_object_set_new(m, "date", view_col_date(s, 1));
+	json_object_set_new(m, "date", store_json_date(s, 1));
 	json_object_set_new(m, "direction", view_col_text(s, 2));
 	if (level >= VIEW_SUBJECT)
 		json_object_set_new(m, "subject", view_col_text(s, 3));
@@ -710,7 +710,7 @@ static json_t *message_of(struct store *st, struct tctx *c, int level)
 	json_object_set_new(m, "log", log);
 	if (!full)
 		return m;
-	json_object_set_new(m, "flags", view_flags_json((unsigned)sqlite3_column_int64(s, 4)));
+	json_object_set_new(m, "flags", store_json_flags((unsigned)sqlite3_column_int64(s, 4)));
 	blen = (size_t)sqlite3_column_int64(s, 6);
 	if (c->body_bytes + blen > VIEW_MAX_BODIES) {
 		json_object_set_new(m, "body", json_null());
@@ -781,7 +781,7 @@ static int thread_links(struct store *st, json_t *o, int64_t tid)
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			l = json_object();
 			json_object_set_new(l, "kind", view_col_text(s, 0));
-			json_object_set_new(l, "id", view_col_int(s, 1));
+			json_object_set_new(l, "id", store_json_int(s, 1));
 			json_object_set_new(l, "key", view_col_text(s, 2));
 			json_object_set_new(l, "name", view_col_text(s, 3));
 			json_object_set_new(l, "rule", view_rule_json(st, sqlite3_column_int64(s, 4)));
@@ -819,12 +819,12 @@ int store_view_thread(struct store *st, const struct store_viewer *who, int64_t 
 				: view_errclass(st));
 	}
 	o = json_object();
-	json_object_set_new(o, "id", view_col_int(s, 0));
+	json_object_set_new(o, "id", store_json_int(s, 0));
 	json_object_set_new(o, "access", json_string(view_level_name(level)));
 	json_object_set_new(o, "subject", level >= VIEW_SUBJECT ? view_col_text(s, 1) : json_null());
-	json_object_set_new(o, "first_date", view_col_date(s, 2));
-	json_object_set_new(o, "last_date", view_col_date(s, 3));
-	json_object_set_new(o, "messages", view_col_int(s, 4));
+	json_object_set_new(o, "first_date", store_json_date(s, 2));
+	json_object_set_new(o, "last_date", store_json_date(s, 3));
+	json_object_set_new(o, "messages", store_json_int(s, 4));
 	json_object_set_new(o, "unassigned", view_col_text(s, 5));
 	json_object_set_new(o, "offset", json_integer(offset));
 	json_object_set_new(o, "limit", json_integer(limit));

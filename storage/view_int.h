@@ -69,18 +69,12 @@ void view_bind_id(sqlite3_stmt *s, int64_t id);
 void view_bind_page(sqlite3_stmt *s, int limit, int offset);
 void view_bind_filter(sqlite3_stmt *s, const char *filter);
 
-/* column values as jansson values (text always valid UTF-8) */
+/* text columns as JSON strings, always valid UTF-8 (other columns: store_json_*, store_int.h) */
 json_t *view_json_text(const char *p, size_t len);
 json_t *view_col_text(sqlite3_stmt *s, int i);
-json_t *view_col_int(sqlite3_stmt *s, int i);
-json_t *view_col_id(sqlite3_stmt *s, int i);   /* null when NULL */
-json_t *view_col_date(sqlite3_stmt *s, int i);
 
 /* view_rule_json - {"file", "line", "text", "hash"} of rules row ID, null for 0 */
 json_t *view_rule_json(struct store *st, int64_t id);
-
-/* view_flags_json - the names of the MAIL_* flags in F */
-json_t *view_flags_json(unsigned f);
 
 /* view_quotes_of - the quote spans stored as JSON text in column I ([] when none) */
 json_t *view_quotes_of(sqlite3_stmt *s, int i);

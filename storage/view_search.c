@@ -226,9 +226,9 @@ static json_t *hit_json(struct store *st, const struct terms *t, int64_t mid, in
 	if (sqlite3_step(s) != SQLITE_ROW)
 		goto out;
 	o = json_object();
-	json_object_set_new(o, "thread", view_col_int(s, 7));
+	json_object_set_new(o, "thread", store_json_int(s, 7));
 	json_object_set_new(o, "message", json_integer(mid));
-	json_object_set_new(o, "date", view_col_date(s, 8));
+	json_object_set_new(o, "date", store_json_date(s, 8));
 	json_object_set_new(o, "direction", view_col_text(s, 9));
 	json_object_set_new(o, "access", json_string(view_level_name(level)));
 	if (level >= VIEW_SUBJECT) {

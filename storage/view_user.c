@@ -22,7 +22,7 @@ static json_t *user_json(sqlite3_stmt *s, int with_secret)
 	json_t *o = json_object();
 	const char *role = (const char *)sqlite3_column_text(s, 3);
 
-	json_object_set_new(o, "id", view_col_int(s, 0));
+	json_object_set_new(o, "id", store_json_int(s, 0));
 	json_object_set_new(o, "address", view_col_text(s, 1));
 	json_object_set_new(o, "name", view_col_text(s, 2));
 	json_object_set_new(o, "role", json_string(role && strcmp(role, "admin") == 0 ? "admin"
@@ -224,7 +224,7 @@ int store_view_mailboxes(struct store *st, json_t **out, char *err, size_t errle
 		json_object_set_new(o, "address", view_col_text(s, 0));
 		json_object_set_new(o, "name", view_col_text(s, 1));
 		json_object_set_new(o, "state", view_col_text(s, 2));
-		json_object_set_new(o, "messages", view_col_int(s, 3));
+		json_object_set_new(o, "messages", store_json_int(s, 3));
 		json_object_set_new(o, "role", sqlite3_column_type(s, 4) == SQLITE_NULL ? json_null()
 				    : json_string(strcmp((const char *)sqlite3_column_text(s, 4),
 							 "admin") == 0 ? "admin" : "member"));

@@ -185,34 +185,6 @@ json_t *view_col_text(sqlite3_stmt *s, int i)
 	return p ? view_json_text(p, (size_t)sqlite3_column_bytes(s, i)) : json_null();
 }
 
-/* view_col_int - integer column I */
-json_t *view_col_int(sqlite3_stmt *s, int i)
-{
-	return json_integer(sqlite3_column_int64(s, i));
-}
-
-/* view_col_id - integer column I, null when NULL */
-json_t *view_col_id(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? json_null() : view_col_int(s, i);
-}
-
-/* view_col_date - epoch column I as "YYYY-MM-DDTHH:MM:SSZ", null when NULL */
-json_t *view_col_date(sqlite3_stmt *s, int i)
-{
-	char buf[32];
-	time_t t;
-	struct tm tm;
-
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		return json_null();
-	t = (time_t)sqlite3_column_int64(s, i);
-	if (!gmtime_r(&t, &tm))
-		return json_null();
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
-
 /* view_rule_json - a rules row as {"file", "line", "text", "hash"}, null for none */
 json_t *view_rule_json(struct store *st, int64_t id)
 {
@@ -228,28 +200,12 @@ json_t *view_rule_json(struct store *st, int64_t id)
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		o = json_object();
 		json_object_set_new(o, "file", view_col_text(s, 0));
-		json_object_set_new(o, "line", view_col_int(s, 1));
+		json_object_set_new(o, "line", store_json_int(s, 1));
 		json_object_set_new(o, "text", view_col_text(s, 2));
 		json_object_set_new(o, "hash", view_col_text(s, 3));
 	}
 	sqlite3_finalize(s);
 	return o ? o : json_null();
-}
-
-/* view_flags_json - the names of the MAIL_* flags set in F */
-json_t *view_flags_json(unsigned f)
-{
-	static const struct { unsigned bit; const char *name; } names[] = {
-		{ MAIL_BOUNCE, "bounce" }, { MAIL_AUTOREPLY, "auto-reply" }, { MAIL_BULK, "bulk" },
-		{ MAIL_TRUNCATED, "truncated" }, { MAIL_HTML_BODY, "html" },
-		{ MAIL_NO_MSGID, "no-message-id" }, { MAIL_BAD_DATE, "bad-date" },
-	};
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (f & names[i].bit)
-			json_array_append_new(a, json_string(names[i].name));
-	return a;
 }
 
 /* view_quotes_of - the stored quote spans at column I, [] when none or bad */
