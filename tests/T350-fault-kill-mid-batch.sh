@@ -34,23 +34,12 @@ PY
 
 for round in 1 2; do
 	mode=batch; [ $round -eq 2 ] && mode=log
-	python3 - "$DB" "$TMP/locked$round" "$TMP/release$round" > "$TMP/locker.out" 2>&1 <<-'PY' &
-	import os, sqlite3, sys, time
-	db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
-	db.execute("BEGIN EXCLUSIVE")
-	open(sys.argv[2], "w").close()
-	while not os.path.exists(sys.argv[3]):
-	    time.sleep(0.05)
-	db.execute("COMMIT")
-	PY
-	locker=$!
-	wait_for 15 test -e "$TMP/locked$round"
+	store_lock "round$round"
 	check "round $round: 300 messages are sent while the store is locked" send kill$round 300 --clients 4
 	check_delivered kill$round
 	check_equal "round $round: all 300 wait in the spool" 300 "$(ls "$SPOOL_DIR/new" | wc -l)"
 	kill -STOP "$CRM_PID"
-	: > "$TMP/release$round"
-	wait $locker
+	store_unlock "round$round"
 	rm -f "$TMP/killer-ready" "$TMP/killer-ready.go"
 	killer $mode &
 	kpid=$!

@@ -17,17 +17,7 @@ if ! fault_mount "$SPOOL_DIR" 1m; then
 fi
 fault_setup MaxSpoolSize 100k
 
-python3 - "$DB" "$TMP/locked" "$TMP/release" > "$TMP/locker.out" 2>&1 <<'PY' &
-import os, sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
-db.execute("BEGIN EXCLUSIVE")
-open(sys.argv[2], "w").close()
-while not os.path.exists(sys.argv[3]):
-    time.sleep(0.05)
-db.execute("COMMIT")
-PY
-locker=$!
-wait_for 15 test -e "$TMP/locked"
+store_lock held
 check "phase 1 (MaxSpoolSize 100k): 60 messages of 20 KB are sent" send hdr 60 --clients 4 --sizes 20k:1
 check_delivered hdr
 check_grep "crmilter warns that the spool is over MaxSpoolSize" 'over MaxSpoolSize' "$LOG"
@@ -51,8 +41,7 @@ else
 	notok "some messages spooled, the rest passed unlogged ($n_acc of 120 spooled)"
 fi
 
-: > "$TMP/release"
-wait $locker
+store_unlock held
 kill -HUP "$CRM_PID"
 check "the worker drains the spool" wait_spool_empty 60
 check_stored_once hdr

@@ -21,17 +21,7 @@ check_equal "crmilter runs as $CRM_USER" "$(id -u "$CRM_USER") $(id -u "$CRM_USE
 	"$(awk '/^Uid:/ {print $2, $3}' "/proc/$CRM_PID/status")"
 
 # ---- file owners and modes (files made while the store is locked stay in new/) ----
-python3 - "$DB" "$TMP/locked" "$TMP/release" > "$TMP/locker.out" 2>&1 <<'PY' &
-import os, sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
-db.execute("BEGIN EXCLUSIVE")
-open(sys.argv[2], "w").close()
-while not os.path.exists(sys.argv[3]):
-    time.sleep(0.05)
-db.execute("COMMIT")
-PY
-locker=$!
-wait_for 15 test -e "$TMP/locked"
+store_lock held
 send modes 5 --clients 1 > /dev/null
 bad=$(find "$SPOOL_DIR" "$STORE_DIR" -mindepth 1 \( ! -user "$CRM_USER" -o -perm /0027 \) -printf '%m %u %p\n')
 n_spool=$(find "$SPOOL_DIR/new" -type f | wc -l)
@@ -43,8 +33,7 @@ else
 fi
 check_equal "the store file is 0640" 640 "$(stat -c %a "$DB")"
 check_equal "spool files are 0640" 640 "$(stat -c %a "$(find "$SPOOL_DIR/new" -type f | head -1)")"
-: > "$TMP/release"
-wait $locker
+store_unlock held
 kill -HUP "$CRM_PID"
 wait_spool_empty 30
 

@@ -13,6 +13,9 @@
 #   q SQL                        a read-only query of the store
 #   wait_spool_empty SECONDS     the worker has ingested everything in new/
 #   wait_for SECONDS CMD...      poll until CMD succeeds
+#   store_lock TAG / store_unlock TAG   another writer holds the store
+#                                exclusively from store_lock (which returns
+#                                once it does) until store_unlock
 #   check_delivered PREFIX       Postfix delivered every message sent, once
 #   check_stored_once PREFIX [ACCEPTED_FILE]   every accepted message (default:
 #                                every one sent) is in the store exactly once
@@ -93,6 +96,26 @@ wait_for() {
 		[ $i -ge $((limit * 10)) ] && return 1
 		sleep 0.1; i=$((i + 1))
 	done
+}
+
+# store_lock TAG - another writer takes the store exclusively (BEGIN
+# EXCLUSIVE) and keeps it until store_unlock TAG; returns once it holds it
+store_lock() {
+	python3 - "$DB" "$TMP/locked.$1" "$TMP/release.$1" > "$TMP/locker.$1.out" 2>&1 <<'PY' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+db.execute("COMMIT")
+PY
+	LOCKER_PID=$!
+	wait_for 15 test -e "$TMP/locked.$1"
+}
+store_unlock() {
+	: > "$TMP/release.$1"
+	wait "$LOCKER_PID"
 }
 
 spool_empty() { [ -z "$(ls -A "$SPOOL_DIR/new" 2> /dev/null)" ]; }
