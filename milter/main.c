@@ -29,6 +29,7 @@
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -43,6 +44,9 @@
 
 #include "milter_int.h"
 #include "../storage/store.h"
+
+#define MALLOC_MMAP_AT (1024 * 1024)   /* blocks this large are mapped */
+#define MALLOC_TRIM_AT (1024 * 1024)   /* free heap above this goes back */
 
 struct daemon {
 	const char *conf_path;          /* -c, made absolute; NULL: the default */
@@ -312,6 +316,12 @@ int main(int argc, char **argv)
 	/* everything we create (store, its -wal/-shm, spool files, pid file) is
 	 * for the service user and its group only: SQLite would make 0644 */
 	umask(027);
+	/* fixed thresholds (glibc would raise them to the largest block ever
+	 * freed): a large message's buffers are mapped and unmapped, and
+	 * freed heap goes back to the system, so the daemon's size at rest
+	 * does not keep the biggest message it ever saw */
+	mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_AT);
+	mallopt(M_TRIM_THRESHOLD, MALLOC_TRIM_AT);
 	log_open("crmilter", 0, 0);
 	while ((c = getopt_long(argc, argv, "c:fp:u:P:vVh", longopts, NULL)) != -1) {
 		switch (c) {
