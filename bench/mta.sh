@@ -21,7 +21,13 @@
 # Targets: crmilter >= 0.90 x null throughput; RSS flat over 10,000 messages.
 #
 # usage: bench/mta.sh [--count N] [--rounds R] [--long N] [--sessions S] [--keep]
-#   defaults: 2000 messages per run, 3 rounds, 10000 in the long run, 8 sessions
+#                     [--sizes "2k 20k 200k"] [--also NAME=BUILD[:VAR=VALUE]]...
+#   defaults: 2000 messages per run, 3 rounds, 10000 in the long run, 8 sessions,
+#   all three sizes
+#   --also runs one more configuration, NAME: a second crmilter from
+#   BUILD/crmilter (its own spool and store), with VAR=VALUE in its
+#   environment when given, interleaved with the others and reported as
+#   NAME/null (bench/spool-sync/ uses it to price the spool commit)
 # Needs root (a private Postfix, smtp-sink), postfix, smtp-source, a built
 # crmilter (CRM_BUILD, default build/).  Loopback only; everything is
 # stopped and removed at exit (--keep keeps the work directory).
@@ -29,6 +35,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CRM_BUILD=${CRM_BUILD:-$TOP/build}
 N=2000 ROUNDS=3 LONG=10000 SESSIONS=8 KEEP=
+ALSO=() SIZES="2k 20k 200k"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--count) N=$2; shift 2 ;;
@@ -36,7 +43,9 @@ while [ $# -gt 0 ]; do
 	--long) LONG=$2; shift 2 ;;
 	--sessions) SESSIONS=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
-	-h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--also) ALSO+=("$2"); shift 2 ;;
+	--sizes) SIZES=$2; shift 2 ;;
+	-h|--help) sed -n '2,38s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "mta.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -53,11 +62,13 @@ W=$(mktemp -d /tmp/crmbench.XXXXXX)
 chmod 711 "$W"
 PF=$W/postfix
 NULL_PID=
+ALSO_PIDS=
 RSS_PID=
 cleanup() {
 	[ -n "$RSS_PID" ] && kill "$RSS_PID" 2> /dev/null
 	pf_stop "$PF"
 	crm_stop KILL
+	[ -n "$ALSO_PIDS" ] && { kill -9 $ALSO_PIDS; wait $ALSO_PIDS; } 2> /dev/null
 	[ -n "$NULL_PID" ] && kill "$NULL_PID" 2> /dev/null
 	sink_stop
 	if [ -n "$KEEP" ]; then echo "work directory kept: $W"; else rm -rf "$W"; fi
@@ -117,6 +128,24 @@ SMTP=$(free_port); SUB=$(free_port); SINK=$(free_port)
 pf_setup "$PF" "$SMTP" "$SUB" "$SINK" ""
 sink_start "$W/sink" "$SINK"
 crm_start "$W/crmilter.conf" "$W/crmilter.log" -v || die "crmilter does not start: $(tail -3 "$W/crmilter.log")"
+MAIN_PID=$CRM_PID
+ALSO_NAMES=
+for a in "${ALSO[@]}"; do	# NAME=BUILD[:VAR=VALUE]: its own spool, store and socket
+	name=${a%%=*} rest=${a#*=}
+	build=${rest%%:*} envset=
+	[ "$rest" != "$build" ] && envset=${rest#*:}
+	[ -x "$build/crmilter" ] || die "--also $a: no $build/crmilter"
+	mkdir -p "$W/store-$name"
+	chown "$CRM_USER" "$W/store-$name"
+	sed -e "s#/store/#/store-$name/#" -e "s#/spool\$#/spool-$name#" \
+	    -e "s#crmilter\.sock#$name.sock#" -e "s#crmilter\.pid#$name.pid#" \
+	    "$W/crmilter.conf" > "$W/$name.conf"
+	# shellcheck disable=SC2086 # envset is one VAR=VALUE or empty
+	CRM_BUILD=$build CRM_WRAPPER="env $envset" crm_start "$W/$name.conf" "$W/$name.log" ||
+		die "$name does not start: $(tail -3 "$W/$name.log")"
+	ALSO_PIDS="$ALSO_PIDS $CRM_PID" ALSO_NAMES="$ALSO_NAMES $name"
+done
+CRM_PID=$MAIN_PID
 (umask 007; exec "$W/nullmilter" "unix:$W/run/null.sock") &
 NULL_PID=$!
 sleep 0.3
@@ -134,7 +163,7 @@ use_milter() {
 wait_drained() {
 	pf_wait_empty "$PF" 300 || echo "mta.sh: warning: Postfix queue not empty" >&2
 	local i=0
-	while [ -n "$(ls -A "$W/spool/new" 2> /dev/null)" ] && [ $i -lt 3000 ]; do
+	while [ -n "$(find "$W"/spool*/new -type f -print -quit 2> /dev/null)" ] && [ $i -lt 3000 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
 }
@@ -156,9 +185,9 @@ send() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
-SIZES="2k 20k 200k"
-CFGS="none null crmilter"
+CFGS="none null crmilter$ALSO_NAMES"
 declare -A spec=([none]="" [null]="unix:$W/run/null.sock" [crmilter]="unix:$W/run/crmilter.sock")
+for name in $ALSO_NAMES; do spec[$name]="unix:$W/run/$name.sock"; done
 : > "$W/results"
 echo "crmilter MTA benchmark: $N messages per run, $ROUNDS interleaved rounds, $SESSIONS sessions, $(nproc) CPUs"
 for r in $(seq 1 "$ROUNDS"); do
@@ -185,9 +214,10 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$CRM_PID/status")
 
-python3 - "$W" "$N" "$peak" <<'PY'
+python3 - "$W" "$N" "$peak" "$SIZES" $ALSO_NAMES <<'PY'
 import statistics, sys
 w, n, peak = sys.argv[1], int(sys.argv[2]), int(sys.argv[3] or 0)
+sizes, also = sys.argv[4].split(), sys.argv[5:]
 rates = {}
 for line in open(w + "/results"):
     size, cfg, secs = line.split()
@@ -200,7 +230,7 @@ for line in open(w + "/drain"):
 print("%-6s %10s %10s %10s %10s %10s %14s %14s %10s" % ("size", "none/s", "null/s", "crmilter/s",
       "crm/null", "crm/none", "EOM p50 (ms)", "EOM p99 (ms)", "drain (s)"))
 ok = True
-for size in ("2k", "20k", "200k"):
+for size in sizes:
     med = {c: statistics.median(rates[(size, c)]) for c in ("none", "null", "crmilter")}
     try:
         eom = sorted(int(x) for x in open("%s/eom.%s" % (w, size)) if x.strip())
@@ -212,6 +242,13 @@ for size in ("2k", "20k", "200k"):
     print("%-6s %10.1f %10.1f %10.1f %10.2f %10.2f %14.2f %14.2f %10.1f" % (size, med["none"],
           med["null"], med["crmilter"], ratio, med["crmilter"] / med["none"], p(0.50), p(0.99),
           statistics.median(drain[size])))
+for name in also:
+    print()
+    print("%-6s %10s %10s %10s" % ("size", name + "/s", name + "/null", "crmilter/null"))
+    for size in sizes:
+        med = {c: statistics.median(rates[(size, c)]) for c in ("null", "crmilter", name)}
+        print("%-6s %10.1f %10.2f %10.2f" % (size, med[name], med[name] / med["null"],
+              med["crmilter"] / med["null"]))
 print()
 print("crmilter peak RSS over these runs: %.1f MB" % (peak / 1024.0))
 print("target crmilter >= 0.90 x null throughput: %s" % ("met" if ok else "NOT met"))
