@@ -29,6 +29,9 @@ for what in threads contacts accounts; do
 done
 check_equal "every link carries its thread's date (schema 4)" 0 \
 	"$(q "SELECT count(*) FROM links l JOIN threads t ON t.id = l.thread_id WHERE l.last_date <> t.last_date")"
+check_equal "the monitoring indexes are built (schema 5)" "message_sources_arrival messages_skipped" \
+	"$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE name IN
+	      ('message_sources_arrival', 'messages_skipped') ORDER BY name)")"
 crm export --format mbox -o "$TMP/all.mbox" 2> /dev/null
 check_equal "the raw sources export: one mbox message per stored message" 44 \
 	"$(grep -c '^From ' "$TMP/all.mbox")"

@@ -63,11 +63,11 @@ crm_user
 chmod 711 "$TMP"
 chown "$CRM_USER" "$TMP/run" "$TMP/store"
 
-# spoolfile NAME ARRIVAL FROM TO SUBJECT - a spool file in new/, as crmilter writes them
+# spoolfile NAME ARRIVAL FROM TO SUBJECT [MSGID] - a spool file in new/, as crmilter writes them
 NOW=$(date +%s)
 spoolfile() {
-	local name=$1 arrival=$2 from=$3 to=$4 subject=$5 body off
-	body="From: $from"$'\r\n'"To: $to"$'\r\n'"Subject: $subject"$'\r\n'"Message-ID: <$name@t500.test>"$'\r\n'"Date: Mon, 01 Jan 2024 10:00:00 +0000"$'\r\n\r\n'"Hello"$'\r\n'
+	local name=$1 arrival=$2 from=$3 to=$4 subject=$5 msgid=${6:-$1} body off
+	body="From: $from"$'\r\n'"To: $to"$'\r\n'"Subject: $subject"$'\r\n'"Message-ID: <$msgid@t500.test>"$'\r\n'"Date: Mon, 01 Jan 2024 10:00:00 +0000"$'\r\n\r\n'"Hello"$'\r\n'
 	off=$((31 + ${#body}))
 	mkdir -p "$TMP/spool/new"
 	{
@@ -82,11 +82,13 @@ spoolfile M1 $((NOW - 600)) dave@acme.com alice@example.com "hour"
 spoolfile M2 $((NOW - 7200)) erin@acme.com alice@example.com "day"
 spoolfile M3 $((NOW - 259200)) frank@acme.com alice@example.com "older"
 spoolfile S1 $((NOW - 60)) alice@example.com bob@example.com "lunch"
+# and M3 again, 5 minutes ago: a message counts on the day of its first copy
+spoolfile M3b $((NOW - 300)) frank@acme.com alice@example.com "older" M3
 
 crm_start "$TMP/c.conf" "$TMP/log" || { notok "crmilter starts"; sed 's/^/# /' "$TMP/log"; exit 1; }
 spool_empty() { [ -z "$(ls -A "$TMP/spool/new" 2> /dev/null)" ]; }
 i=0; while ! spool_empty && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-check "crmilter ingests the four spool files" spool_empty
+check "crmilter ingests the five spool files" spool_empty
 
 # ---- OK ----
 status
