@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # export.sh - crmctl export on a large store: memory must not grow with it
 #
-# Runs `crmctl export` in each format twice on the same store, side by
-# side: once for the newest tenth of the mail (--since the date that cuts
-# it) and once for all of it, and prints for each run the messages and
-# other records written, seconds, output size, throughput and peak RSS, and
-# the all/tenth RSS ratio.  Export streams rows in id order, so ten times
-# the mail should cost the same memory: target ratio <= 1.25.
+# Runs `crmctl export` in each format three times on the same store, side
+# by side: the newest tenth of the mail (--since the date that cuts it),
+# all of it, and all of it through the date filter (--since the oldest
+# date), and prints for each run the messages written, seconds, output
+# size, throughput and peak RSS, and the largest/tenth RSS ratio.  Export
+# streams rows in id order, so ten times the mail should cost the same
+# memory: target ratio <= 1.25.
 #
 # usage: bench/export.sh --store DB [--formats "jsonl json csv mbox"] [--out DIR]
 #   --store DB   the store to export (bench/viewer.sh --count N --save keeps
@@ -42,6 +43,7 @@ total=$(q "SELECT count(*) FROM messages")
 [ "$total" -ge 10 ] || die "$STORE holds $total messages: too few to compare"
 since=$(q "SELECT date(date, 'unixepoch') FROM messages ORDER BY date DESC LIMIT 1
 	   OFFSET $((total / 10))")
+oldest=$(q "SELECT date(min(date), 'unixepoch') FROM messages")
 echo "crmctl export: $STORE, $total messages; the tenth: --since $since"
 printf '%-6s %-6s %10s %10s %9s %10s %9s\n' format part messages seconds "out MB" "MB/s" "RSS MB"
 
@@ -70,9 +72,10 @@ worst=0
 for fmt in $FORMATS; do
 	run "$fmt" tenth --since "$since"; tenth=$RSS
 	run "$fmt" all; all=$RSS
+	run "$fmt" dated --since "$oldest"; [ "$RSS" -gt "$all" ] && all=$RSS
 	ratio=$(echo "$all / $tenth" | bc -l)
-	printf '%-6s all/tenth peak RSS %.2f\n' "$fmt" "$ratio"
+	printf '%-6s largest/tenth peak RSS %.2f\n' "$fmt" "$ratio"
 	worst=$(echo "if ($ratio > $worst) $ratio else $worst" | bc -l)
 done
-printf 'target: all/tenth peak RSS <= 1.25 in every format: %s (worst %.2f)\n' \
+printf 'target: largest/tenth peak RSS <= 1.25 in every format: %s (worst %.2f)\n' \
 	"$(echo "$worst <= 1.25" | bc -l | sed 's/1/met/; s/0/NOT met/')" "$worst"

@@ -32,8 +32,13 @@
 
 #define EXPORT_FORMAT    "crmilter-export"
 #define EXPORT_VERSION   1
-/* the page cache of an export run: small, so memory does not grow with the store */
-#define EXPORT_CACHE_PRAGMA "PRAGMA cache_size = -2048"
+/*
+ * the memory of an export run: a small page cache, and a soft heap limit
+ * that makes SQLite spill to temporary files the lists a filter builds
+ * (the threads of a date range: 27 MB in memory for 290,000 threads
+ * without it), so memory does not grow with the store or the filter
+ */
+#define EXPORT_CACHE_PRAGMA "PRAGMA cache_size = -2048; PRAGMA soft_heap_limit = 8388608"
 
 /* the threads each entity filter picks; :key or :tid is bound */
 #define SQL_ENT_ACCOUNT \
@@ -392,7 +397,7 @@ static int end(struct store_xrun *q, int rc)
 	store_xrows_finish(q);
 	if (!sqlite3_get_autocommit(q->st->db))
 		sqlite3_exec(q->st->db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_exec(q->st->db, "PRAGMA cache_size = -16000", NULL, NULL, NULL);
+	sqlite3_exec(q->st->db, STORE_CACHE_PRAGMA "; PRAGMA soft_heap_limit = 0", NULL, NULL, NULL);
 	q->st->err = NULL;
 	q->st->errlen = 0;
 	return rc;

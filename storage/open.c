@@ -311,7 +311,7 @@ static int apply_pragmas(struct store *st, int busy_ms)
 	if (rc == STORE_OK)
 		rc = store_exec(st, "PRAGMA synchronous = FULL");
 	if (rc == STORE_OK)
-		rc = store_exec(st, "PRAGMA cache_size = -16000");
+		rc = store_exec(st, STORE_CACHE_PRAGMA);
 	/* 8 KiB pages pack the ~1 KiB compressed rows better; only a new file takes it */
 	if (rc == STORE_OK && !st->readonly)
 		rc = store_exec(st, "PRAGMA page_size = 8192");

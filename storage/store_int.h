@@ -74,6 +74,9 @@ enum stmt_id {
 	S_N
 };
 
+/* the page cache of a connection (export runs with a smaller one) */
+#define STORE_CACHE_PRAGMA "PRAGMA cache_size = -16000"
+
 /* the 30 days of the subject fallback, in seconds */
 #define STORE_FALLBACK_WINDOW (30 * 24 * 3600)
 
