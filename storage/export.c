@@ -38,7 +38,7 @@
  * (the threads of a date range: 27 MB in memory for 290,000 threads
  * without it), so memory does not grow with the store or the filter
  */
-#define EXPORT_CACHE_PRAGMA "PRAGMA cache_size = -2048; PRAGMA soft_heap_limit = 8388608"
+#define EXPORT_CACHE_PRAGMA "PRAGMA cache_size = -2048; PRAGMA soft_heap_limit = 4194304"
 
 /* the threads each entity filter picks; :key or :tid is bound */
 #define SQL_ENT_ACCOUNT \
