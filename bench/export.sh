@@ -14,8 +14,8 @@
 #                one; any crmilter store will do); opened read-only
 #   --out DIR    where the exports are written, one at a time, and deleted
 #                (default /var/tmp; mbox of a million messages is ~12 GB)
-# Needs /usr/bin/time (package time), sqlite3 and a built crmctl
-# (CRMCTL, default build/crmctl).
+# Needs /usr/bin/time (package time), sqlite3, python3, bc and a built
+# crmctl (CRMCTL, default build/crmctl).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CRMCTL=${CRMCTL:-$TOP/build/crmctl}
@@ -25,14 +25,14 @@ while [ $# -gt 0 ]; do
 	--store) STORE=$2; shift 2 ;;
 	--formats) FORMATS=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
-	-h|--help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "export.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 die() { echo "export.sh: $*" >&2; exit 2; }
 [ -n "$STORE" ] && [ -f "$STORE" ] || die "--store DB: an existing store is needed"
 [ -x "$CRMCTL" ] || die "no $CRMCTL: run make first"
-for t in /usr/bin/time sqlite3; do command -v $t > /dev/null || die "needs $t"; done
+for t in /usr/bin/time sqlite3 python3 bc; do command -v $t > /dev/null || die "needs $t"; done
 
 W=$(mktemp -d "$OUT/crm-export-bench.XXXXXX") || die "cannot write in $OUT"
 trap 'rm -rf "$W"' EXIT
@@ -58,7 +58,7 @@ run() {
 	case $fmt in
 	jsonl) msgs=$(grep -c '^{"type":"message"' "$dst") ;;
 	json) msgs=$(grep -o '"type": *"message"' "$dst" | wc -l) ;;
-	csv) msgs=$(($(python3 -c 'import csv, sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""))))' "$dst/messages.csv") - 1)) ;;
+	csv) msgs=$(($(python3 -c 'import csv, sys; csv.field_size_limit(sys.maxsize); print(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""))))' "$dst/messages.csv") - 1)) ;;
 	mbox) msgs=$(grep -c '^From ' "$dst") ;;
 	esac
 	read -r RSS secs < "$W/time"

@@ -45,11 +45,24 @@ while [ $# -gt 0 ]; do
 	--keep) KEEP=1; shift ;;
 	--also) ALSO+=("$2"); shift 2 ;;
 	--sizes) SIZES=$2; shift 2 ;;
-	-h|--help) sed -n '2,38s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,33s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "mta.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 die() { echo "mta.sh: $*" >&2; exit 1; }
+for size in $SIZES; do
+	case $size in 2k|20k|200k) ;; *) die "--sizes: $size is not one of 2k 20k 200k" ;; esac
+done
+for a in "${ALSO[@]}"; do
+	name=${a%%=*}
+	case $name in
+	none|null|crmilter) die "--also $a: $name is taken" ;;
+	esac
+	printf '%s' "$name" | grep -qE '^[a-z0-9_-]{1,20}$' ||
+		die "--also $a: NAME is 1-20 of a-z, 0-9, _ and -"
+	[ "$a" != "$name" ] || die "--also $a: NAME=BUILD expected"
+done
+[ "$(printf '%s\n' "${ALSO[@]%%=*}" | sort | uniq -d)" = "" ] || die "--also: a NAME twice"
 [ "$(id -u)" -eq 0 ] || die "needs root (private Postfix instance)"
 for c in postfix smtp-source smtp-sink postconf python3 cc sqlite3; do
 	command -v $c > /dev/null || die "needs $c"
@@ -141,7 +154,7 @@ for a in "${ALSO[@]}"; do	# NAME=BUILD[:VAR=VALUE]: its own spool, store and soc
 	    -e "s#crmilter\.sock#$name.sock#" -e "s#crmilter\.pid#$name.pid#" \
 	    "$W/crmilter.conf" > "$W/$name.conf"
 	# shellcheck disable=SC2086 # envset is one VAR=VALUE or empty
-	CRM_BUILD=$build CRM_WRAPPER="env $envset" crm_start "$W/$name.conf" "$W/$name.log" ||
+	CRM_BUILD=$build CRM_WRAPPER="env $envset" crm_start "$W/$name.conf" "$W/$name.log" -v ||
 		die "$name does not start: $(tail -3 "$W/$name.log")"
 	ALSO_PIDS="$ALSO_PIDS $CRM_PID" ALSO_NAMES="$ALSO_NAMES $name"
 done

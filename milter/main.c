@@ -317,9 +317,10 @@ int main(int argc, char **argv)
 	 * for the service user and its group only: SQLite would make 0644 */
 	umask(027);
 	/* fixed thresholds (glibc would raise them to the largest block ever
-	 * freed): a large message's buffers are mapped and unmapped, and
-	 * freed heap goes back to the system, so the daemon's size at rest
-	 * does not keep the biggest message it ever saw */
+	 * freed): a large message's buffers of 1 MB and more are mapped and
+	 * unmapped, and free space over 1 MB at the top of a heap is given
+	 * back, so the daemon's size at rest does not keep the biggest
+	 * message it ever saw */
 	mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_AT);
 	mallopt(M_TRIM_THRESHOLD, MALLOC_TRIM_AT);
 	log_open("crmilter", 0, 0);

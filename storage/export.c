@@ -34,11 +34,13 @@
 #define EXPORT_VERSION   1
 /*
  * the memory of an export run: a small page cache, and a soft heap limit
- * that makes SQLite spill to temporary files the lists a filter builds
- * (the threads of a date range: 27 MB in memory for 290,000 threads
- * without it), so memory does not grow with the store or the filter
+ * (SQLite's, for the whole process, restored at the end) that makes it
+ * spill to temporary files the lists a filter builds (the threads of a
+ * date range: 27 MB in memory for 290,000 threads without it), so memory
+ * does not grow with the store or the filter
  */
-#define EXPORT_CACHE_PRAGMA "PRAGMA cache_size = -2048; PRAGMA soft_heap_limit = 4194304"
+#define EXPORT_CACHE_PRAGMA "PRAGMA cache_size = -2048"
+#define EXPORT_HEAP_LIMIT   (4 * 1024 * 1024)
 
 /* the threads each entity filter picks; :key or :tid is bound */
 #define SQL_ENT_ACCOUNT \
@@ -367,6 +369,7 @@ static int begin(struct store_xrun *q, struct store *st, const struct store_expo
 	memset(q, 0, sizeof *q);
 	q->st = st;
 	q->f = f;
+	q->heap_limit = -1;
 	st->err = err;
 	st->errlen = errlen;
 	if (err && errlen)
@@ -384,8 +387,10 @@ static int begin(struct store_xrun *q, struct store *st, const struct store_expo
 	q->dated = f->has_since || f->has_until;
 	q->filtered = q->ent || q->dated;
 	rc = store_exec(st, EXPORT_CACHE_PRAGMA);
-	if (rc == STORE_OK)
+	if (rc == STORE_OK) {
+		q->heap_limit = sqlite3_soft_heap_limit64(EXPORT_HEAP_LIMIT);
 		rc = store_exec(st, "BEGIN");
+	}
 	if (rc == STORE_OK)
 		rc = store_xrows_prepare(q);
 	return rc;
@@ -397,7 +402,9 @@ static int end(struct store_xrun *q, int rc)
 	store_xrows_finish(q);
 	if (!sqlite3_get_autocommit(q->st->db))
 		sqlite3_exec(q->st->db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_exec(q->st->db, STORE_CACHE_PRAGMA "; PRAGMA soft_heap_limit = 0", NULL, NULL, NULL);
+	sqlite3_exec(q->st->db, STORE_CACHE_PRAGMA, NULL, NULL, NULL);
+	if (q->heap_limit >= 0)
+		sqlite3_soft_heap_limit64(q->heap_limit);
 	q->st->err = NULL;
 	q->st->errlen = 0;
 	return rc;

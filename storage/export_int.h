@@ -30,6 +30,7 @@ struct store_xrun {
 	int dated;                 /* since or until given */
 	int err_class;             /* the class of the last failure reported in err */
 	int filtered;              /* an entity or date filter is given */
+	int64_t heap_limit;        /* the process's soft heap limit before, or -1: untouched */
 	struct store_xsql b;
 	/* per-row statements, prepared once */
 	sqlite3_stmt *s_domains, *s_deal_contacts, *s_parts, *s_atts, *s_srcs, *s_raw;

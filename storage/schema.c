@@ -313,11 +313,13 @@ static const char schema_timeline[] =
 	" FROM threads t WHERE t.id = NEW.thread_id) WHERE id = NEW.id; END;";
 
 /*
- * version 4 -> 5: monitoring that does not grow with the store.  crmctl
- * status and /metrics ask for the newest milter arrival, the messages
- * first received in the last day, and the skipped messages by reason;
- * these small partial indexes answer each from the entries that matter
+ * version 4 -> 5: monitoring whose cost does not grow with the store.
+ * crmctl status and /metrics ask for the newest milter arrival, the
+ * messages first received in the last day, and the skipped messages by
+ * reason; these partial indexes (milter copies by arrival, skipped
+ * messages by reason) let each query read only the entries it counts
  * instead of a scan of every message (0.7 s a scrape at a million).
+ * Building them reads every message once (about 30 s at a million).
  */
 static const char schema_monitoring[] =
 	"CREATE INDEX message_sources_arrival ON message_sources(arrival)"
