@@ -65,6 +65,8 @@ static const char *const stmt_sql[S_N] = {
 	[S_THREAD_UPDATE] =
 		"UPDATE threads SET subject = ?2, norm_subject = ?3,"
 		" messages = (SELECT count(*) FROM messages WHERE thread_id = ?1),"
+		" attachments = (SELECT count(*) FROM messages m JOIN attachments a"
+		"  ON a.message_id = m.id WHERE m.thread_id = ?1),"
 		" first_date = coalesce((SELECT min(date) FROM messages WHERE thread_id = ?1), first_date),"
 		" last_date = coalesce((SELECT max(date) FROM messages WHERE thread_id = ?1), last_date)"
 		" WHERE id = ?1",

@@ -30,7 +30,7 @@
 
 /* statements reused for every summary of one call */
 struct summ {
-	sqlite3_stmt *dirs, *people, *last, *atts;
+	sqlite3_stmt *dirs, *people, *last;
 };
 
 /* summ_open - prepare the summary statements; 0 or -1 (error reported) */
@@ -48,9 +48,7 @@ static int summ_open(struct store *st, struct summ *c)
 	c->last = view_prep(st, "SELECT id, snippet, body, body_len, body_offset, quotes, dict_id"
 			    " FROM messages WHERE thread_id = ?1 ORDER BY date DESC, id DESC LIMIT 1",
 			    NULL);
-	c->atts = view_prep(st, "SELECT count(*) FROM messages m JOIN attachments a"
-			    " ON a.message_id = m.id WHERE m.thread_id = ?1", NULL);
-	return c->dirs && c->people && c->last && c->atts ? 0 : -1;
+	return c->dirs && c->people && c->last ? 0 : -1;
 }
 
 /* summ_close - finalize the summary statements */
@@ -59,7 +57,6 @@ static void summ_close(struct summ *c)
 	sqlite3_finalize(c->dirs);
 	sqlite3_finalize(c->people);
 	sqlite3_finalize(c->last);
-	sqlite3_finalize(c->atts);
 }
 
 /* summ_directions - "directions" of thread TID; 0 or -1 */
@@ -117,24 +114,10 @@ static int summ_snippet(struct store *st, struct summ *c, json_t *o, int64_t tid
 	return 0;
 }
 
-/* summ_attachments - "attachments": how many the thread's messages carry; 0 or -1 */
-static int summ_attachments(struct store *st, struct summ *c, json_t *o, int64_t tid)
-{
-	int rc;
-
-	sqlite3_reset(c->atts);
-	sqlite3_bind_int64(c->atts, 1, tid);
-	rc = sqlite3_step(c->atts);
-	json_object_set_new(o, "attachments",
-			    json_integer(rc == SQLITE_ROW ? sqlite3_column_int64(c->atts, 0) : 0));
-	if (rc == SQLITE_ROW)
-		rc = sqlite3_step(c->atts);
-	return view_done(st, rc);
-}
-
 /*
  * summary - the summary of the thread row at S (columns: id, subject,
- * first_date, last_date, messages, unassigned, level); NULL on error
+ * first_date, last_date, messages, unassigned, level, -, -, attachments);
+ * NULL on error
  */
 static json_t *summary(struct store *st, struct summ *c, sqlite3_stmt *s)
 {
@@ -150,7 +133,7 @@ static json_t *summary(struct store *st, struct summ *c, sqlite3_stmt *s)
 	json_object_set_new(o, "messages", store_json_int(s, 4));
 	json_object_set_new(o, "unassigned", view_col_text(s, 5));
 	if (summ_directions(st, c, o, tid) < 0 || summ_people(st, c, o, tid) < 0 ||
-	    summ_attachments(st, c, o, tid) < 0 ||
+	    json_object_set_new(o, "attachments", store_json_int(s, 9)) < 0 ||
 	    (level >= VIEW_EVERYTHING ? summ_snippet(st, c, o, tid) < 0
 	     : json_object_set_new(o, "snippet", json_null()) < 0)) {
 		json_decref(o);
@@ -162,7 +145,7 @@ static json_t *summary(struct store *st, struct summ *c, sqlite3_stmt *s)
 /*
  * page_of - {"total", "offset", "limit", "items"} of thread summaries from
  * S, whose rows are (id, subject, first, last, messages, unassigned,
- * level, total, latest last date); *last gets that latest date (0: no
+ * level, total, latest last date, attachments); *last gets that latest date (0: no
  * row); NULL on error
  */
 static json_t *page_of(struct store *st, sqlite3_stmt *s, int limit, int offset, int64_t *last)
@@ -346,7 +329,7 @@ int store_view_records(struct store *st, const struct store_viewer *who,
  */
 #define SQL_TIMELINE(col) \
 	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, " \
-	VIEW_LEVEL("t") ", 0, 0 FROM (SELECT l.thread_id, l.last_date FROM links l INDEXED BY" \
+	VIEW_LEVEL("t") ", 0, 0, t.attachments FROM (SELECT l.thread_id, l.last_date FROM links l INDEXED BY" \
 	" links_" col "_time WHERE l." col "_id = :id AND " VIEW_LINK_VISIBLE("l") \
 	" ORDER BY l.last_date DESC, l.thread_id DESC LIMIT :limit OFFSET :offset) p" \
 	" JOIN threads t ON t.id = p.thread_id ORDER BY p.last_date DESC, p.thread_id DESC"
@@ -580,7 +563,7 @@ int store_view_record(struct store *st, const struct store_viewer *who, enum sto
  */
 #define SQL_PAGE(sql) \
 	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, " \
-	VIEW_LEVEL("t") ", p.total, p.latest FROM (SELECT id, last_date, count(*) OVER () AS total," \
+	VIEW_LEVEL("t") ", p.total, p.latest, t.attachments FROM (SELECT id, last_date, count(*) OVER () AS total," \
 	" max(last_date) OVER () AS latest FROM (" sql ") LIMIT :limit OFFSET :offset) p" \
 	" JOIN threads t ON t.id = p.id ORDER BY p.last_date DESC, p.id DESC"
 

@@ -155,6 +155,23 @@ for p in "/threads/$HOSTILE" /accounts /contacts /unassigned "/search?q=PWNED" "
 	n=$(grep -o -i -E '<(script|img|svg|iframe|object|embed|meta http|link rel="stylesheet" href="/pwned|base )' "$TMP/page" | wc -l)
 	check_equal "no markup from mail on $p" 0 "$n"
 done
+# a timeline counts each thread's attachments (threads.attachments, schema 5)
+read -r ATT ACC NATT <<< "$(sqlite3 -separator ' ' "$D/store.db" "SELECT m.thread_id, l.account_id,
+	count(DISTINCT a.id) FROM messages m JOIN attachments a ON a.message_id = m.id
+	JOIN links l ON l.thread_id = m.thread_id AND l.account_id IS NOT NULL
+	JOIN threads t ON t.id = m.thread_id WHERE t.visibility = 'workspace'
+	GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1")"
+check "a workspace thread with attachments is on an account" test "${NATT:-0}" -gt 0
+check_equal "its account's timeline counts them" "$NATT" "$(curl -s -b "$J" "$U/api/accounts/$ACC" |
+	python3 -c 'import json, sys
+def walk(v):
+    if isinstance(v, dict):
+        if v.get("id") == int(sys.argv[1]) and "attachments" in v and "directions" in v:
+            print(v["attachments"])
+        for x in v.values(): walk(x)
+    elif isinstance(v, list):
+        for x in v: walk(x)
+walk(json.load(sys.stdin))' "$ATT")"
 curl -s -b "$J" "$U/api/threads/$HOSTILE" > "$TMP/hostile.json"
 check_equal "the JSON has no raw <, > or &" 0 "$(tr -cd '<>&' < "$TMP/hostile.json" | wc -c)"
 check_grep "the JSON carries the subject escaped" '\\u003cscript\\u003edocument.title=' "$TMP/hostile.json"

@@ -118,6 +118,7 @@ q "DROP TABLE holds; DROP TABLE forgotten; DROP TRIGGER links_follow_thread;
    DROP INDEX links_contact_time; DROP INDEX links_deal_time; DROP INDEX IF EXISTS threads_unassigned;
    ALTER TABLE links DROP COLUMN last_date; ALTER TABLE links DROP COLUMN shown;
    DROP INDEX message_sources_arrival; DROP INDEX messages_skipped;
+   ALTER TABLE threads DROP COLUMN attachments;
    PRAGMA user_version = 2"
 crm purge --dry-run > /dev/null
 check_equal "a version 2 store opened read-write is migrated to 5" 5 "$(q "PRAGMA user_version")"

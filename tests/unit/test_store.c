@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
+#include <glib.h>
 
 #include "../../storage/store.h"
 
@@ -1185,6 +1186,45 @@ static void test_links_follow_thread(void **state)
 	assert_int_equal(sql_int(f, "SELECT sum(shown) FROM links"), 0);
 }
 
+/* rec_att - give R one more attachment named NAME */
+static void rec_att(struct mail_record *r, const char *name)
+{
+	struct mail_attachment *a;
+
+	r->attachments = g_renew(struct mail_attachment, r->attachments, r->n_attachments + 1);
+	a = &r->attachments[r->n_attachments++];
+	memset(a, 0, sizeof *a);
+	a->filename = g_strdup(name);
+	a->content_type = g_strdup("application/pdf");
+	a->size = 1000;
+	memset(a->sha256, 'a', 64);
+}
+
+/* a thread counts its messages' attachments, through new mail and merges */
+static void test_thread_attachments(void **state)
+{
+	struct fx *f = *state;
+	struct mail_record *x = rec_new("AX@x", T0, "Quote", "bob@acme.com", "alice@ourco.com");
+	struct mail_record *y = rec_new("AY@x", T0 + 10, "Order", "carl@beta.com", "dora@ourco.com");
+	struct mail_record *z = rec_new("AZ@x", T0 + 20, "Re: both", "alice@ourco.com", "bob@acme.com");
+	struct store_result rx, ry;
+
+	rec_att(x, "quote.pdf");
+	rec_att(y, "order.pdf");
+	rec_att(y, "terms.pdf");
+	rx = ingest_free(f, x, STORE_INBOUND);
+	ry = ingest_free(f, y, STORE_INBOUND);
+	assert_int_equal(sql_int(f, "SELECT attachments FROM threads ORDER BY id LIMIT 1"), 1);
+	assert_int_equal(sql_int(f, "SELECT attachments FROM threads ORDER BY id DESC LIMIT 1"), 2);
+	assert_int_not_equal(rx.thread_id, ry.thread_id);
+	/* a reply to both, without attachments, merges them: 3 */
+	addr_add(&z->cc, "Carl", "carl@beta.com");
+	rec_refs(z, "AX@x", "AY@x", NULL);
+	ingest_free(f, z, STORE_OUTBOUND);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM threads"), 1);
+	assert_int_equal(sql_int(f, "SELECT attachments FROM threads"), 3);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1213,6 +1253,7 @@ int main(void)
 		T(test_dictionary),
 		T(test_json_shapes),
 		T(test_links_follow_thread),
+		T(test_thread_attachments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
