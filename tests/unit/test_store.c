@@ -23,7 +23,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
-#include <glib.h>
 
 #include "../../storage/store.h"
 
@@ -141,6 +140,10 @@ static void rec_free(struct mail_record *r)
 	free(r->body);
 	free(r->quotes);
 	free(r->snippet);
+	for (i = 0; i < r->n_attachments; i++) {
+		free(r->attachments[i].filename);
+		free(r->attachments[i].content_type);
+	}
 	free(r->attachments);
 	free(r->hdr.thread_index);
 	free(r->hdr.list_id);
@@ -1077,8 +1080,6 @@ static void test_json_shapes(void **state)
 	memset(r->attachments[0].sha256, 'a', 64);
 	r->n_attachments = 1;
 	res = ingest(f, r, STORE_OUTBOUND, "x.eml", NULL);
-	free(r->attachments[0].filename);
-	free(r->attachments[0].content_type);
 	rec_free(r);
 	rec_irt(s2, "j1@x");
 	ingest_free(f, s2, STORE_INBOUND);
@@ -1191,11 +1192,12 @@ static void rec_att(struct mail_record *r, const char *name)
 {
 	struct mail_attachment *a;
 
-	r->attachments = g_renew(struct mail_attachment, r->attachments, r->n_attachments + 1);
+	r->attachments = realloc(r->attachments, (r->n_attachments + 1) * sizeof *a);
+	assert_non_null(r->attachments);
 	a = &r->attachments[r->n_attachments++];
 	memset(a, 0, sizeof *a);
-	a->filename = g_strdup(name);
-	a->content_type = g_strdup("application/pdf");
+	a->filename = xdup(name);
+	a->content_type = xdup("application/pdf");
 	a->size = 1000;
 	memset(a->sha256, 'a', 64);
 }
