@@ -84,6 +84,13 @@ void conf_free(struct conf *c);
  */
 int conf_is_own_domain(const struct conf *c, const char *domain);
 
+/*
+ * conf_key_line - the number of the line of PATH that sets KEY with WORD
+ * in its value, to name it in a FILE:LINE error about a value that only a
+ * later check refuses; 0 when the file cannot be read or has no such line
+ */
+unsigned conf_key_line(const char *path, const char *key, const char *word);
+
 /* logging */
 void log_open(const char *ident, int use_syslog, int facility);
 void log_set_verbose(int verbose);

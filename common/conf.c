@@ -322,6 +322,26 @@ int conf_load(const char *path, struct conf *out, char *err, size_t errlen)
 	return 0;
 }
 
+/* conf_key_line - see common.h */
+unsigned conf_key_line(const char *path, const char *key, const char *word)
+{
+	FILE *f = path ? fopen(path, "r") : NULL;
+	size_t klen = strlen(key);
+	char line[4096];
+	unsigned n = 0, found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		const char *p = line + strspn(line, " \t");
+		n++;
+		if (strncasecmp(p, key, klen) == 0 && strstr(p + klen, word))
+			found = n;
+	}
+	fclose(f);
+	return found;
+}
+
 /* conf_is_own_domain - DOMAIN equals an own domain or ends in ".OWN" */
 int conf_is_own_domain(const struct conf *c, const char *domain)
 {

@@ -36,24 +36,6 @@ static void cfg_free(struct milter_cfg *cfg)
 	free(cfg);
 }
 
-/* host_line - the line of PATH that sets InternalHosts with WORD; 0 when not found */
-static unsigned host_line(const char *path, const char *word)
-{
-	FILE *f = path ? fopen(path, "r") : NULL;
-	char line[4096];
-	unsigned n = 0, found = 0;
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof line, f)) {
-		n++;
-		const char *p = line + strspn(line, " \t");
-		if (strncasecmp(p, "InternalHosts", 13) == 0 && strstr(p + 13, word))
-			found = n;
-	}
-	fclose(f);
-	return found;
-}
-
 /* set_override - replace a string of the configuration by a command-line value */
 static void set_override(char **field, const char *value)
 {
@@ -82,7 +64,7 @@ struct milter_cfg *milter_cfg_load(const char *path, const struct milter_overrid
 	for (size_t i = 0; i < cfg->n_hosts; i++) {
 		const char *word = cfg->conf.internal_hosts.v[i];
 		if (milter_cidr_parse(word, &cfg->hosts[i]) < 0) {
-			unsigned line = host_line(cfg->conf.path, word);
+			unsigned line = conf_key_line(cfg->conf.path, "InternalHosts", word);
 			if (line)
 				snprintf(err, errlen, "%s:%u: not an address or CIDR range: %s",
 					 cfg->conf.path, line, word);

@@ -26,26 +26,6 @@
 
 #define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* key_line - the line of PATH that sets ViewerMetricsFrom with WORD; 0 when not found */
-static unsigned key_line(const char *path, const char *word)
-{
-	static const char key[] = "ViewerMetricsFrom";
-	FILE *f = path ? fopen(path, "r") : NULL;
-	char line[4096];
-	unsigned n = 0, found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof line, f)) {
-		const char *p = line + strspn(line, " \t");
-		n++;
-		if (strncasecmp(p, key, sizeof key - 1) == 0 && strstr(p + sizeof key - 1, word))
-			found = n;
-	}
-	fclose(f);
-	return found;
-}
-
 /* metrics_check - every ViewerMetricsFrom entry parses; see view_int.h */
 int metrics_check(const struct conf *c, char *err, size_t errlen)
 {
@@ -56,7 +36,7 @@ int metrics_check(const struct conf *c, char *err, size_t errlen)
 		const char *w = c->viewer_metrics_from.v[i];
 		if (strcasecmp(w, "none") == 0 || cidr_parse(w, &cidr) == 0)
 			continue;
-		line = key_line(c->path, w);
+		line = conf_key_line(c->path, "ViewerMetricsFrom", w);
 		if (line)
 			snprintf(err, errlen, "%s:%u: ViewerMetricsFrom: %s: expected an address,"
 				 " ADDRESS/BITS or none", c->path, line, w);
