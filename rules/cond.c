@@ -225,14 +225,20 @@ static int any_in(const struct ev *e, const struct mail_addrs *l, const struct m
 	return 0;
 }
 
-/* any_participant - 1 when a participant (headers or envelope) passing WANT matches M */
+/*
+ * any_participant - 1 when a participant (headers or envelope) passing
+ * WANT matches M.  In [visibility] (E->delivery_only) only the delivery
+ * roles count: Sender and Reply-To deliver nothing, and an outside sender
+ * writes them, so they never decide who is inside.
+ */
 static int any_participant(const struct ev *e, const struct matcher *m, int want)
 {
 	const struct mail_record *r = e->in->rec;
-	const struct mail_addrs *lists[] = { &r->from, &r->sender, &r->reply_to, &r->to, &r->cc,
-					     &r->bcc };
+	const struct mail_addrs *lists[] = { &r->from, &r->to, &r->cc, &r->bcc, &r->sender,
+					     &r->reply_to };
+	size_t n = sizeof lists / sizeof lists[0] - (e->delivery_only ? 2 : 0);
 
-	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+	for (size_t l = 0; l < n; l++)
 		if (any_in(e, lists[l], m, want))
 			return 1;
 	for (size_t i = 0; i < e->in->n_rcpts; i++)

@@ -305,6 +305,7 @@ static void eval_visibility(struct ev *e, struct rules_decision *d)
 		d->visibility_rule = d->log_rule;
 		return;
 	}
+	e->delivery_only = 1;
 	for (size_t i = 0; i < e->r->nsec[SEC_VISIBILITY]; i++) {
 		const struct rule *r = e->r->sec[SEC_VISIBILITY][i];
 

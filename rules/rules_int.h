@@ -138,6 +138,7 @@ struct ev {
 	const struct rules_input *in;
 	pcre2_match_data *md;
 	int marked_private;      /* [log] chose "private" */
+	int delivery_only;       /* [visibility]: participants are From, To, Cc, Bcc, envelope */
 	int auth_done;
 	struct ar_verdict *ar;
 	size_t n_ar;

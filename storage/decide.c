@@ -7,9 +7,12 @@
  * line, text, hash of the text), inserted on first use; an edited rule is
  * a new row, so old decisions keep naming the text that made them.
  *
- * A thread's visibility is the most restrictive of its messages': fewer
- * people inside (participants < team < workspace), then less seen from
- * outside (nothing < metadata < subject < everything).
+ * A thread's visibility is the most restrictive of its messages': the
+ * meet of theirs, who is inside all of them (participants < one team <
+ * workspace; two teams meet in the participants) and the least seen from
+ * outside (nothing < metadata < subject < everything).  A visibility only
+ * ever narrows, so no message (an outsider's reply, a merge) can widen who
+ * sees the others; store_thread_narrow.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,13 +194,7 @@ int store_message_decision(struct store *st, const struct store_item *it, int64_
 	return rc == STORE_OK ? store_step_done(st, s, "recording a message's decisions") : rc;
 }
 
-/* rank_inside - participants 0, team:NAME 1, workspace 2 */
-static int rank_inside(const char *v)
-{
-	return !v || strcmp(v, "workspace") == 0 ? 2 : strncmp(v, "team", 4) == 0 ? 1 : 0;
-}
-
-/* rank_outside - nothing 0, metadata 1, subject 2, everything 3 */
+/* rank_outside - nothing 0, metadata 1, subject 2, everything 3 (NULL: everything) */
 static int rank_outside(const char *v)
 {
 	static const char *const names[] = { "nothing", "metadata", "subject" };
@@ -208,38 +205,78 @@ static int rank_outside(const char *v)
 	return 3;
 }
 
-/* thread_visibility - make thread TID at least as restrictive as decision D */
-static int thread_visibility(struct store *st, const struct store_decision *d, int64_t tid)
+/*
+ * inside_meet - who is inside both A and B (NULL: the workspace): the
+ * workspace and X give X; one team twice gives that team; two different
+ * teams, or participants and anything, give the participants.  Returns A,
+ * B or "participants" (static); never a wider set than either.
+ */
+static const char *inside_meet(const char *a, const char *b)
+{
+	if (!a || strcmp(a, "workspace") == 0)
+		return b ? b : "workspace";
+	if (!b || strcmp(b, "workspace") == 0 || strcmp(a, b) == 0)
+		return a;
+	return "participants";
+}
+
+/*
+ * store_thread_narrow - make thread TID at least as restrictive as the
+ * visibility INSIDE/OUTSIDE (set by REASON and rules row RULE_ID, 0: none):
+ * the thread keeps the meet of the two, who is inside both and the less
+ * seen from outside, so no message can widen who sees the others.  A
+ * thread no rule has decided yet (vis_rule NULL) takes the new one as it
+ * is.  When the result differs from what the thread had, the reason and
+ * rule become REASON and RULE_ID.  Returns STORE_OK or an error class.
+ */
+int store_thread_narrow(struct store *st, int64_t tid, const char *inside, const char *outside,
+			const char *reason, int64_t rule_id)
 {
 	sqlite3_stmt *s = store_stmt(st, S_THREAD_VIS_GET);
-	int rc, take = 0;
+	char in[160] = "workspace", out[16] = "everything";
+	const char *new_in, *new_out;
+	int rc, decided = 0;
 
 	if (!s)
 		return store_stmt_err(st);
 	sqlite3_bind_int64(s, 1, tid);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		const char *in = (const char *)sqlite3_column_text(s, 0);
-		const char *out = (const char *)sqlite3_column_text(s, 1);
-		int ri = rank_inside(in), ro = rank_outside(out), di = rank_inside(d->inside);
+		const char *ci = (const char *)sqlite3_column_text(s, 0);
+		const char *co = (const char *)sqlite3_column_text(s, 1);
 
-		take = !sqlite3_column_int(s, 2) || di < ri ||
-		       (di == ri && rank_outside(d->outside) < ro);
+		snprintf(in, sizeof in, "%s", ci ? ci : "workspace");
+		snprintf(out, sizeof out, "%s", co ? co : "everything");
+		decided = sqlite3_column_int(s, 2);
 	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_sqlerr(st, rc, "reading a thread's visibility");
-	if (!take)
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? STORE_OK : store_sqlerr(st, rc, "reading a thread's visibility");
+	new_in = decided ? inside_meet(in, inside) : inside ? inside : "workspace";
+	new_out = !decided || rank_outside(outside) < rank_outside(out)
+		  ? (outside ? outside : "everything") : out;
+	if (decided && strcmp(new_in, in) == 0 && strcmp(new_out, out) == 0)
 		return STORE_OK;
 	s = store_stmt(st, S_THREAD_VIS_SET);
 	if (!s)
 		return store_stmt_err(st);
 	sqlite3_bind_int64(s, 1, tid);
-	bind_opt(s, 2, d->inside ? d->inside : "workspace");
-	bind_opt(s, 3, d->outside ? d->outside : "everything");
-	bind_opt(s, 4, d->visibility_reason);
-	rc = bind_rule_at(st, s, 5, d->visibility_rule);
-	return rc == STORE_OK ? store_step_done(st, s, "setting a thread's visibility") : rc;
+	sqlite3_bind_text(s, 2, new_in, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, new_out, -1, SQLITE_TRANSIENT);
+	bind_opt(s, 4, reason);
+	if (rule_id > 0)
+		sqlite3_bind_int64(s, 5, rule_id);
+	return store_step_done(st, s, "setting a thread's visibility");
+}
+
+/* thread_visibility - make thread TID at least as restrictive as decision D */
+static int thread_visibility(struct store *st, const struct store_decision *d, int64_t tid)
+{
+	int64_t rule_id = 0;
+	int rc = d->visibility_rule ? store_rule_id(st, d->visibility_rule, &rule_id) : STORE_OK;
+
+	return rc == STORE_OK ? store_thread_narrow(st, tid, d->inside, d->outside,
+						    d->visibility_reason, rule_id) : rc;
 }
 
 /* deal_ensure - the id of deal KEY, created open (by RULE) when new */

@@ -18,12 +18,6 @@
 
 #include "store_int.h"
 
-/* the restrictiveness of a thread's visibility (decide.c): lower is tighter */
-#define VIS_RANK(t) \
-	"((CASE WHEN " t ".visibility = 'workspace' THEN 2 WHEN " t ".visibility LIKE 'team%'" \
-	" THEN 1 ELSE 0 END) * 4 + (CASE " t ".outside WHEN 'nothing' THEN 0 WHEN 'metadata'" \
-	" THEN 1 WHEN 'subject' THEN 2 ELSE 3 END))"
-
 /* the SQL of every cached statement, indexed by enum stmt_id */
 static const char *const stmt_sql[S_N] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -75,11 +69,8 @@ static const char *const stmt_sql[S_N] = {
 	[S_MERGE_KEYS] = "UPDATE thread_keys SET thread_id = ?1 WHERE thread_id = ?2",
 	[S_MERGE_LINKS] = "UPDATE OR IGNORE links SET thread_id = ?1 WHERE thread_id = ?2",
 	[S_MERGE_VIS] =
-		"UPDATE threads SET visibility = f.visibility, outside = f.outside,"
-		" vis_reason = f.vis_reason, vis_rule = f.vis_rule"
-		" FROM (SELECT visibility, outside, vis_reason, vis_rule FROM threads WHERE id = ?2) AS f"
-		" WHERE threads.id = ?1 AND f.vis_rule IS NOT NULL AND (threads.vis_rule IS NULL OR"
-		" " VIS_RANK("f") " < " VIS_RANK("threads") ")",
+		"SELECT visibility, outside, vis_reason, vis_rule FROM threads"
+		" WHERE id = ?1 AND vis_rule IS NOT NULL",
 	[S_LINKS_DELETE] = "DELETE FROM links WHERE thread_id = ?1",
 	[S_THREAD_DELETE] = "DELETE FROM threads WHERE id = ?1",
 	[S_FALLBACK_CANDIDATES] =

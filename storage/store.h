@@ -409,14 +409,17 @@ int store_export_raw(struct store *st, const struct store_export_filter *f, stor
 /* ---- viewer reads (storage/view.c): what one user may see ---- */
 /*
  * Every call takes the user asking (struct store_viewer) and applies each
- * thread's visibility: the user is inside a thread when it is visible to
- * the workspace, to the user's team ("team:NAME"), or the user's address
- * is one of its participants (or inside_all); inside sees everything,
- * everyone else what threads.outside allows: "nothing" (the thread is in
- * no list, count, search or record), "metadata" (dates, directions,
- * participants, counts), "subject" (metadata and subjects), "everything".
- * Each thread in a result carries "access": "metadata" | "subject" |
- * "everything", and holds nothing more than that level allows.  Accounts,
+ * thread's visibility, message by message: the user is inside a thread as
+ * a whole when it is visible to the workspace or to the user's team
+ * ("team:NAME"), or shows outsiders everything (or inside_all); otherwise
+ * he sees in full the messages he sent or received (From, To, Cc, Bcc,
+ * envelope recipient; never Sender or Reply-To), and the others at what
+ * threads.outside allows: "nothing" (not in any list, count, search or
+ * record), "metadata" (dates, directions, participants, counts), "subject"
+ * (metadata and subjects), "everything".  A thread seen in part is
+ * summarised from the messages he sees.  Each thread and message in a
+ * result carries "access": "metadata" | "subject" | "everything" (a
+ * thread: the best of its messages), and holds nothing more.  Accounts,
  * contacts and deals are listed when one of their threads is visible to
  * the user or when they have no thread at all.  Each call returns STORE_OK
  * with *out a new value (json_decref), or *out NULL when the thing asked
@@ -427,6 +430,8 @@ struct store_viewer {
 	const char *address;           /* the user's mailbox, lower case */
 	const char *team;              /* the user's team name, or NULL */
 	int inside_all;                /* 1: inside every thread */
+	int full_paths;                /* 1: rules files by their full path (admins) */
+	const char *rules_base;        /* else shown relative to this folder, or by name */
 };
 
 enum store_view_kind { STORE_VIEW_ACCOUNTS, STORE_VIEW_CONTACTS, STORE_VIEW_DEALS };
@@ -466,10 +471,11 @@ int store_view_record(struct store *st, const struct store_viewer *who, enum sto
 /* store_view_thread - one thread: summary fields, "offset", "limit" (of its
  *   messages, in date order), "visibility": {"inside", "outside",
  *   "reason", "rule"}, "links": [{"kind", "id", "key", "name", "rule", "captured_by"}],
- *   "items": messages in date order {"id", "date", "direction", "from", "to", "cc",
- *   "attachments" (count below everything), "log": {"status", "reason", "rule"}} and,
- *   by level, "subject"; "bcc", "flags", "body", "quotes", "attachments":
- *   [{"filename", "content_type", "size"}] */
+ *   "items": the messages the user sees, in date order, each at its own level
+ *   {"id", "access", "date", "direction", "from", "to", "cc", "attachments" (count
+ *   below everything), "log": {"status", "reason", "rule"}} and, by level,
+ *   "subject"; "bcc", "flags", "body", "quotes", "attachments": [{"filename",
+ *   "content_type", "size"}].  A rule's "file" is whole only for full_paths. */
 int store_view_thread(struct store *st, const struct store_viewer *who, int64_t id,
 		      int limit, int offset, json_t **out, char *err, size_t errlen);
 

@@ -39,7 +39,7 @@ enum stmt_id {
 	S_MERGE_CONTS,
 	S_MERGE_KEYS,
 	S_MERGE_LINKS,
-	S_MERGE_VIS,
+	S_MERGE_VIS,                 /* the visibility a merged thread brings */
 	S_LINKS_DELETE,
 	S_THREAD_DELETE,
 	S_FALLBACK_CANDIDATES,
@@ -220,6 +220,8 @@ int store_decision_apply(struct store *st, const struct store_item *it, int64_t 
 int store_message_decision(struct store *st, const struct store_item *it, int64_t mid);
 int store_skip_insert(struct store *st, const struct store_item *it, int64_t *mid);
 void store_rule_cache_clear(struct store *st);
+int store_thread_narrow(struct store *st, int64_t tid, const char *inside, const char *outside,
+			const char *reason, int64_t rule_id);
 
 /*
  * json.c: result columns as JSON (new references).  _epoch: seconds as

@@ -150,9 +150,45 @@ static int run2(struct store *st, enum stmt_id id, int64_t a, int64_t b, const c
 }
 
 /*
+ * merge_visibility - narrow thread INTO by the visibility of thread FROM
+ * (store_thread_narrow: the merged thread is the meet of both, so a merge
+ * never shows either thread's messages to anyone who could not see them)
+ */
+static int merge_visibility(struct store *st, int64_t into, int64_t from)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MERGE_VIS);
+	char *in = NULL, *out = NULL, *why = NULL;
+	int64_t rule = 0;
+	int rc;
+
+	if (!s)
+		return stmt_err(st);
+	sqlite3_bind_int64(s, 1, from);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		in = strdup((const char *)sqlite3_column_text(s, 0));
+		out = strdup((const char *)sqlite3_column_text(s, 1));
+		if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+			why = strdup((const char *)sqlite3_column_text(s, 2));
+		rule = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		rc = in && out ? store_thread_narrow(st, into, in, out, why, rule)
+			       : store_fail(st, STORE_EIO, "out of memory merging threads");
+	else
+		rc = rc == SQLITE_DONE ? STORE_OK : store_sqlerr(st, rc, "merging threads");
+	free(in);
+	free(out);
+	free(why);
+	return rc;
+}
+
+/*
  * merge - move everything of thread FROM into thread INTO and delete FROM:
  * messages, containers, Thread-Index keys, links (a link INTO already has
- * is dropped), and FROM's visibility when it is the more restrictive.  INTO's counts are recomputed later by store_thread_refresh.
+ * is dropped), and FROM's visibility (merge_visibility).  INTO's counts
+ * are recomputed later by store_thread_refresh.
  */
 static int merge(struct store *st, int64_t into, int64_t from)
 {
@@ -166,7 +202,7 @@ static int merge(struct store *st, int64_t into, int64_t from)
 	if (rc == STORE_OK)
 		rc = run2(st, S_MERGE_LINKS, into, from, "merging threads");
 	if (rc == STORE_OK)
-		rc = run2(st, S_MERGE_VIS, into, from, "merging threads");
+		rc = merge_visibility(st, into, from);
 	if (rc == STORE_OK)	/* a legal hold follows its thread (purge.c) */
 		rc = run2(st, S_MERGE_HOLDS, into, from, "merging threads");
 	if (rc == STORE_OK)

@@ -8,10 +8,12 @@
  * view_search.c, users and mailboxes in view_user.c; the helpers they share
  * are declared in view_int.h.
  *
- * Visibility is decided in SQL, by VIEW_LEVEL(t): 0 the thread is hidden,
- * 1 metadata, 2 subject, 3 everything.  A hidden thread is filtered out in
- * the WHERE clause of every query, so it is in no list, count, date or
- * page.  Below "everything" the columns that would show more (subject,
+ * Visibility is decided in SQL (view_int.h): VIEW_LEVEL(t) for a thread
+ * and VIEW_MSG_LEVEL(t, m) for each of its messages, 0 hidden, 1 metadata,
+ * 2 subject, 3 everything.  What is hidden is filtered out in the WHERE
+ * clause of every query, so it is in no list, count, date or page; a
+ * thread the user sees only in part is summarised from the messages he
+ * may see.  Below "everything" the columns that would show more (subject,
  * snippet, body, attachment names, Bcc) are never read.  Every call runs
  * in one read transaction and works on a store opened read-only.
  */
@@ -28,27 +30,62 @@
 
 /* ---- thread summaries ---- */
 
-/* statements reused for every summary of one call */
+/*
+ * the messages of thread :id with the user's level of each (lv), for a
+ * thread he sees only in part: its summary is made of those with lv > 0.
+ * (Named, not ?1: a named parameter before ?1 in the text would take
+ * index 1 and be the same parameter.)
+ */
+#define SQL_SEEN \
+	"(SELECT m.id, m.date, m.subject, m.direction, " VIEW_MSG_LEVEL("t", "m") " AS lv" \
+	" FROM threads t JOIN messages m ON m.thread_id = t.id WHERE t.id = :id)"
+
+/* the summary's direction words, people and last message, from the messages of M */
+#define SQL_DIRS(m) \
+	"SELECT direction FROM " m " ORDER BY date, id LIMIT " VIEW_STR(VIEW_DIRECTIONS)
+#define SQL_PEOPLE(m) \
+	"SELECT p.address, max(coalesce(p.name, '')), min(m.date) AS first, count(*) OVER ()" \
+	" FROM (SELECT id, date FROM " m " ORDER BY date, id LIMIT " VIEW_STR(VIEW_PEOPLE_SCAN) \
+	") m JOIN participants p ON p.message_id = m.id WHERE p.role IN ('from', 'to', 'cc')" \
+	" GROUP BY p.address ORDER BY first, p.address LIMIT " VIEW_STR(VIEW_PEOPLE)
+#define SQL_LAST(m) \
+	"SELECT id, snippet, body, body_len, body_offset, quotes, dict_id FROM messages" \
+	" WHERE id = (SELECT id FROM " m " ORDER BY date DESC, id DESC LIMIT 1)"
+
+/* a whole thread's messages, and the messages of a thread seen in part */
+#define SQL_ALL "(SELECT id, date, direction FROM messages WHERE thread_id = :id)"
+#define SQL_SEEN_ANY "(SELECT * FROM " SQL_SEEN " WHERE lv > 0)"
+#define SQL_SEEN_ALL "(SELECT * FROM " SQL_SEEN " WHERE lv = 3)"
+
+/*
+ * what a user who sees thread :id in part sees of it: (messages, first
+ * date, last date, attachments, subject of the first message whose subject
+ * he may see)
+ */
+#define SQL_SEEN_HEAD \
+	"SELECT count(*), min(date), max(date), (SELECT count(*) FROM attachments a" \
+	" WHERE a.message_id IN (SELECT id FROM " SQL_SEEN_ANY ")), (SELECT subject FROM " SQL_SEEN \
+	" WHERE lv >= 2 ORDER BY date, id LIMIT 1) FROM " SQL_SEEN_ANY
+
+/* statements reused for every summary of one call: whole threads, threads seen in part */
 struct summ {
 	sqlite3_stmt *dirs, *people, *last;
+	sqlite3_stmt *part_head, *part_dirs, *part_people, *part_last;
 };
 
-/* summ_open - prepare the summary statements; 0 or -1 (error reported) */
-static int summ_open(struct store *st, struct summ *c)
+/* summ_open - prepare the summary statements for WHO; 0 or -1 (error reported) */
+static int summ_open(struct store *st, struct summ *c, const struct store_viewer *who)
 {
 	memset(c, 0, sizeof *c);
-	c->dirs = view_prep(st, "SELECT direction FROM messages WHERE thread_id = ?1"
-			    " ORDER BY date, id LIMIT " VIEW_STR(VIEW_DIRECTIONS), NULL);
-	c->people = view_prep(st, "SELECT p.address, max(coalesce(p.name, '')), min(m.date) AS first,"
-			      " count(*) OVER () FROM (SELECT id, date FROM messages WHERE"
-			      " thread_id = ?1 ORDER BY date, id LIMIT " VIEW_STR(VIEW_PEOPLE_SCAN)
-			      ") m JOIN participants p ON p.message_id = m.id"
-			      " WHERE p.role IN ('from', 'to', 'cc') GROUP BY p.address"
-			      " ORDER BY first, p.address LIMIT " VIEW_STR(VIEW_PEOPLE), NULL);
-	c->last = view_prep(st, "SELECT id, snippet, body, body_len, body_offset, quotes, dict_id"
-			    " FROM messages WHERE thread_id = ?1 ORDER BY date DESC, id DESC LIMIT 1",
-			    NULL);
-	return c->dirs && c->people && c->last ? 0 : -1;
+	c->dirs = view_prep(st, SQL_DIRS(SQL_ALL), NULL);
+	c->people = view_prep(st, SQL_PEOPLE(SQL_ALL), NULL);
+	c->last = view_prep(st, SQL_LAST(SQL_ALL), NULL);
+	c->part_head = view_prep(st, SQL_SEEN_HEAD, who);
+	c->part_dirs = view_prep(st, SQL_DIRS(SQL_SEEN_ANY), who);
+	c->part_people = view_prep(st, SQL_PEOPLE(SQL_SEEN_ANY), who);
+	c->part_last = view_prep(st, SQL_LAST(SQL_SEEN_ALL), who);
+	return c->dirs && c->people && c->last && c->part_head && c->part_dirs &&
+	       c->part_people && c->part_last ? 0 : -1;
 }
 
 /* summ_close - finalize the summary statements */
@@ -57,85 +94,137 @@ static void summ_close(struct summ *c)
 	sqlite3_finalize(c->dirs);
 	sqlite3_finalize(c->people);
 	sqlite3_finalize(c->last);
+	sqlite3_finalize(c->part_head);
+	sqlite3_finalize(c->part_dirs);
+	sqlite3_finalize(c->part_people);
+	sqlite3_finalize(c->part_last);
 }
 
-/* summ_directions - "directions" of thread TID; 0 or -1 */
-static int summ_directions(struct store *st, struct summ *c, json_t *o, int64_t tid)
+/* summ_bind - reset S and bind thread TID as :id */
+static sqlite3_stmt *summ_bind(sqlite3_stmt *s, int64_t tid)
+{
+	sqlite3_reset(s);
+	view_bind_id(s, tid);
+	return s;
+}
+
+/* summ_directions - "directions" of thread TID from statement S; 0 or -1 */
+static int summ_directions(struct store *st, sqlite3_stmt *s, json_t *o, int64_t tid)
 {
 	json_t *a = json_array();
 	int rc;
 
-	sqlite3_reset(c->dirs);
-	sqlite3_bind_int64(c->dirs, 1, tid);
-	while ((rc = sqlite3_step(c->dirs)) == SQLITE_ROW)
-		json_array_append_new(a, view_col_text(c->dirs, 0));
+	summ_bind(s, tid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_array_append_new(a, view_col_text(s, 0));
 	json_object_set_new(o, "directions", a);
 	return view_done(st, rc);
 }
 
-/* summ_people - "participants" and "participants_total" of thread TID; 0 or -1 */
-static int summ_people(struct store *st, struct summ *c, json_t *o, int64_t tid)
+/* summ_people - "participants" and "participants_total" of thread TID from S; 0 or -1 */
+static int summ_people(struct store *st, sqlite3_stmt *s, json_t *o, int64_t tid)
 {
 	json_t *a = json_array(), *p;
 	int64_t total = 0;
 	int rc;
 
-	sqlite3_reset(c->people);
-	sqlite3_bind_int64(c->people, 1, tid);
-	while ((rc = sqlite3_step(c->people)) == SQLITE_ROW) {
+	summ_bind(s, tid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		p = json_object();
-		json_object_set_new(p, "name", view_col_text(c->people, 1));
-		json_object_set_new(p, "address", view_col_text(c->people, 0));
+		json_object_set_new(p, "name", view_col_text(s, 1));
+		json_object_set_new(p, "address", view_col_text(s, 0));
 		json_array_append_new(a, p);
-		total = sqlite3_column_int64(c->people, 3);
+		total = sqlite3_column_int64(s, 3);
 	}
 	json_object_set_new(o, "participants", a);
 	json_object_set_new(o, "participants_total", json_integer(total));
 	return view_done(st, rc);
 }
 
-/* summ_snippet - "snippet" of the last message of thread TID; 0 or -1 */
-static int summ_snippet(struct store *st, struct summ *c, json_t *o, int64_t tid)
+/* summ_snippet - "snippet" of the last message of thread TID from S; 0 or -1 */
+static int summ_snippet(struct store *st, sqlite3_stmt *s, json_t *o, int64_t tid)
 {
 	char *text;
 	int rc;
 
-	sqlite3_reset(c->last);
-	sqlite3_bind_int64(c->last, 1, tid);
-	rc = sqlite3_step(c->last);
+	rc = sqlite3_step(summ_bind(s, tid));
 	if (rc != SQLITE_ROW) {
 		json_object_set_new(o, "snippet", json_null());
 		return view_done(st, rc);
 	}
-	text = view_snippet_of(st, c->last);
+	text = view_snippet_of(st, s);
 	json_object_set_new(o, "snippet", text ? json_string(text) : json_null());
 	free(text);
-	sqlite3_reset(c->last);
+	sqlite3_reset(s);
 	return 0;
 }
 
 /*
- * summary - the summary of the thread row at S (columns: id, subject,
- * first_date, last_date, messages, unassigned, level, -, -, attachments);
- * NULL on error
+ * part_head - what the user sees of thread TID, seen in part (SQL_SEEN_HEAD
+ * at S): "subject", "first_date", "last_date", "messages" and, when ATTS,
+ * "attachments" into O; 0 or -1
  */
-static json_t *summary(struct store *st, struct summ *c, sqlite3_stmt *s)
+static int part_head(struct store *st, sqlite3_stmt *s, json_t *o, int64_t tid, int atts)
 {
-	int64_t tid = sqlite3_column_int64(s, 0);
-	int level = sqlite3_column_int(s, 6);
-	json_t *o = json_object();
+	int rc = sqlite3_step(summ_bind(s, tid));
 
-	json_object_set_new(o, "id", json_integer(tid));
-	json_object_set_new(o, "access", json_string(view_level_name(level)));
+	if (rc != SQLITE_ROW)
+		return view_done(st, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+	json_object_set_new(o, "subject", view_col_text(s, 4));
+	json_object_set_new(o, "first_date", store_json_date(s, 1));
+	json_object_set_new(o, "last_date", store_json_date(s, 2));
+	json_object_set_new(o, "messages", store_json_int(s, 0));
+	if (atts)
+		json_object_set_new(o, "attachments", store_json_int(s, 3));
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* summary_part - the summary of thread TID seen in part into O; 0 or -1 */
+static int summary_part(struct store *st, struct summ *c, json_t *o, int64_t tid)
+{
+	return part_head(st, c->part_head, o, tid, 1) < 0 ||
+	       summ_directions(st, c->part_dirs, o, tid) < 0 ||
+	       summ_people(st, c->part_people, o, tid) < 0 ||
+	       summ_snippet(st, c->part_last, o, tid) < 0 ? -1 : 0;
+}
+
+/* summary_whole - the summary of thread TID at one LEVEL from the row at S into O; 0 or -1 */
+static int summary_whole(struct store *st, struct summ *c, sqlite3_stmt *s, json_t *o,
+			 int64_t tid, int level)
+{
 	json_object_set_new(o, "subject", level >= VIEW_SUBJECT ? view_col_text(s, 1) : json_null());
 	json_object_set_new(o, "first_date", store_json_date(s, 2));
 	json_object_set_new(o, "last_date", store_json_date(s, 3));
 	json_object_set_new(o, "messages", store_json_int(s, 4));
+	json_object_set_new(o, "attachments", store_json_int(s, 9));
+	if (summ_directions(st, c->dirs, o, tid) < 0 || summ_people(st, c->people, o, tid) < 0)
+		return -1;
+	if (level < VIEW_EVERYTHING) {
+		json_object_set_new(o, "snippet", json_null());
+		return 0;
+	}
+	return summ_snippet(st, c->last, o, tid);
+}
+
+/*
+ * summary - the summary of the thread row at S (columns: id, subject,
+ * first_date, last_date, messages, unassigned, level, -, -, attachments,
+ * open); NULL on error
+ */
+static json_t *summary(struct store *st, struct summ *c, sqlite3_stmt *s)
+{
+	int64_t tid = sqlite3_column_int64(s, 0);
+	int level = sqlite3_column_int(s, 6), open = sqlite3_column_int(s, 10);
+	json_t *o = json_object();
+	int rc;
+
+	json_object_set_new(o, "id", json_integer(tid));
+	json_object_set_new(o, "access", json_string(view_level_name(level)));
 	json_object_set_new(o, "unassigned", view_col_text(s, 5));
-	if (summ_directions(st, c, o, tid) < 0 || summ_people(st, c, o, tid) < 0 ||
-	    json_object_set_new(o, "attachments", store_json_int(s, 9)) < 0 ||
-	    (level >= VIEW_EVERYTHING ? summ_snippet(st, c, o, tid) < 0
-	     : json_object_set_new(o, "snippet", json_null()) < 0)) {
+	rc = level >= VIEW_EVERYTHING && !open ? summary_part(st, c, o, tid)
+					       : summary_whole(st, c, s, o, tid, level);
+	if (rc < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -143,12 +232,13 @@ static json_t *summary(struct store *st, struct summ *c, sqlite3_stmt *s)
 }
 
 /*
- * page_of - {"total", "offset", "limit", "items"} of thread summaries from
- * S, whose rows are (id, subject, first, last, messages, unassigned,
- * level, total, latest last date, attachments); *last gets that latest date (0: no
- * row); NULL on error
+ * page_of - {"total", "offset", "limit", "items"} of thread summaries for
+ * WHO from S, whose rows are (id, subject, first, last, messages,
+ * unassigned, level, total, latest last date, attachments, open); *last
+ * gets that latest date (0: no row); NULL on error
  */
-static json_t *page_of(struct store *st, sqlite3_stmt *s, int limit, int offset, int64_t *last)
+static json_t *page_of(struct store *st, const struct store_viewer *who, sqlite3_stmt *s,
+		       int limit, int offset, int64_t *last)
 {
 	struct summ c;
 	json_t *o = NULL, *items = json_array(), *t;
@@ -156,7 +246,7 @@ static json_t *page_of(struct store *st, sqlite3_stmt *s, int limit, int offset,
 	int rc = SQLITE_DONE;
 
 	*last = 0;
-	if (summ_open(st, &c) < 0)
+	if (summ_open(st, &c, who) < 0)
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		total = sqlite3_column_int64(s, 7);
@@ -182,10 +272,10 @@ out:
 
 /* ---- records tables ---- */
 
-/* the visible threads of each record: (id, count, last date) */
+/* the visible threads of each record: (id, count, the last date the user may see) */
 #define SQL_VISIBLE_PER(col) \
-	"(SELECT l." col " AS id, count(*) AS n, max(l.last_date) AS last FROM links l" \
-	" WHERE l." col " IS NOT NULL AND " VIEW_LINK_VISIBLE("l") " GROUP BY l." col ")"
+	"(SELECT id, count(d) AS n, max(d) AS last FROM (SELECT l." col " AS id, " \
+	VIEW_LINK_DATE("l") " AS d FROM links l WHERE l." col " IS NOT NULL) GROUP BY id)"
 
 /* a deal d is visible: one of its threads is, or it has none */
 #define SQL_DEAL_VISIBLE VIEW_RECORD_VISIBLE("deal_id", "d.id")
@@ -319,20 +409,27 @@ int store_view_records(struct store *st, const struct store_viewer *who,
 
 /* ---- one record ---- */
 
-/* how many visible threads a record has, and the latest date among them */
+/* how many visible threads a record has, and the last date the user may see */
 #define SQL_STATS(col) \
-	"SELECT count(*), max(l.last_date) FROM links l WHERE l." col " = :id AND " VIEW_LINK_VISIBLE("l")
+	"SELECT count(d), max(d) FROM (SELECT " VIEW_LINK_DATE("l") " AS d FROM links l" \
+	" WHERE l." col " = :id)"
 
 /*
- * one page of the record's visible threads, newest first, as summary rows:
- * a walk of the index links_COL_time in date order, no sort
+ * one page of the record's visible threads, newest first by the date the
+ * user may see, as summary rows: the threads shown to everyone come from a
+ * walk of the index links_COL_time in date order (no more than the page
+ * needs); the others, few, are each dated by what the user sees of them
  */
 #define SQL_TIMELINE(col) \
 	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, " \
-	VIEW_LEVEL("t") ", 0, 0, t.attachments FROM (SELECT l.thread_id, l.last_date FROM links l INDEXED BY" \
-	" links_" col "_time WHERE l." col "_id = :id AND " VIEW_LINK_VISIBLE("l") \
-	" ORDER BY l.last_date DESC, l.thread_id DESC LIMIT :limit OFFSET :offset) p" \
-	" JOIN threads t ON t.id = p.thread_id ORDER BY p.last_date DESC, p.thread_id DESC"
+	VIEW_LEVEL("t") ", 0, 0, t.attachments, " VIEW_OPEN("t") " FROM (SELECT thread_id, d FROM" \
+	" (SELECT l.thread_id, l.last_date AS d FROM links l INDEXED BY links_" col "_time" \
+	"  WHERE l." col "_id = :id AND l.shown ORDER BY l.last_date DESC, l.thread_id DESC" \
+	"  LIMIT :limit + :offset)" \
+	" UNION ALL SELECT thread_id, d FROM (SELECT l.thread_id, " VIEW_LINK_DATE("l") " AS d" \
+	"  FROM links l INDEXED BY links_" col "_time WHERE l." col "_id = :id AND NOT l.shown)" \
+	"  WHERE d IS NOT NULL ORDER BY d DESC, thread_id DESC LIMIT :limit OFFSET :offset) p" \
+	" JOIN threads t ON t.id = p.thread_id ORDER BY p.d DESC, p.thread_id DESC"
 
 /* date_of - epoch T as a date value, null for 0 */
 static json_t *date_of(struct store *st, int64_t t)
@@ -393,7 +490,7 @@ static int timeline(struct store *st, const struct store_viewer *who, json_t *o,
 		return -1;
 	view_bind_id(s, id);
 	view_bind_page(s, limit, offset);
-	page = page_of(st, s, limit, offset, &ignored);
+	page = page_of(st, who, s, limit, offset, &ignored);
 	sqlite3_finalize(s);
 	if (!page)
 		return -1;
@@ -492,8 +589,9 @@ static const char *const record_sql[3] = {
 	" LEFT JOIN accounts a ON a.id = d.account_id WHERE d.id = :id AND " SQL_DEAL_VISIBLE,
 };
 
-/* record_head - the record's own fields from the row at S into O */
-static void record_head(struct store *st, enum store_view_kind kind, sqlite3_stmt *s, json_t *o)
+/* record_head - the record's own fields from the row at S into O, for WHO */
+static void record_head(struct store *st, const struct store_viewer *who, enum store_view_kind kind,
+			sqlite3_stmt *s, json_t *o)
 {
 	static const char *const names[3] = { "account", "contact", "deal" };
 	static const char *const keyname[3] = { "domain", "address", "key" };
@@ -504,7 +602,7 @@ static void record_head(struct store *st, enum store_view_kind kind, sqlite3_stm
 	json_object_set_new(o, "name", view_col_text(s, 1));
 	json_object_set_new(o, keyname[kind], view_col_text(s, 2));
 	json_object_set_new(o, kind == STORE_VIEW_CONTACTS ? "captured_by" : "rule",
-			    view_rule_json(st, sqlite3_column_int64(s, 3)));
+			    view_rule_json(st, who, sqlite3_column_int64(s, 3)));
 	if (kind == STORE_VIEW_ACCOUNTS)
 		return;
 	acc = json_null();
@@ -540,7 +638,7 @@ int store_view_record(struct store *st, const struct store_viewer *who, enum sto
 		return view_end(st, view_done(st, rc) < 0 ? view_errclass(st) : STORE_OK);
 	}
 	o = json_object();
-	record_head(st, kind, s, o);
+	record_head(st, who, kind, s, o);
 	sqlite3_finalize(s);
 	rc = kind == STORE_VIEW_ACCOUNTS ? account_fields(st, who, o, id)
 		     : kind == STORE_VIEW_CONTACTS ? contact_fields(st, who, o, id)
@@ -563,13 +661,16 @@ int store_view_record(struct store *st, const struct store_viewer *who, enum sto
  */
 #define SQL_PAGE(sql) \
 	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, " \
-	VIEW_LEVEL("t") ", p.total, p.latest, t.attachments FROM (SELECT id, last_date, count(*) OVER () AS total," \
-	" max(last_date) OVER () AS latest FROM (" sql ") LIMIT :limit OFFSET :offset) p" \
-	" JOIN threads t ON t.id = p.id ORDER BY p.last_date DESC, p.id DESC"
+	VIEW_LEVEL("t") ", p.total, p.latest, t.attachments, " VIEW_OPEN("t") " FROM (SELECT id," \
+	" last_date, count(*) OVER () AS total, max(last_date) OVER () AS latest FROM (" sql ")" \
+	" LIMIT :limit OFFSET :offset) p JOIN threads t ON t.id = p.id" \
+	" ORDER BY p.last_date DESC, p.id DESC"
 
+/* the visible unassigned threads, by the last date the user may see */
 #define SQL_UNASSIGNED \
-	"SELECT t.id, t.last_date FROM threads t WHERE t.unassigned IS NOT NULL" \
-	" AND t.messages > 0 AND " VIEW_VISIBLE("t") " ORDER BY t.last_date DESC, t.id DESC"
+	"SELECT id, last_date FROM (SELECT t.id, " VIEW_THREAD_DATE("t") " AS last_date" \
+	" FROM threads t WHERE t.unassigned IS NOT NULL AND t.messages > 0)" \
+	" WHERE last_date IS NOT NULL ORDER BY last_date DESC, id DESC"
 
 /* store_view_unassigned - threads no rule could place; see store.h */
 int store_view_unassigned(struct store *st, const struct store_viewer *who, int limit,
@@ -583,7 +684,7 @@ int store_view_unassigned(struct store *st, const struct store_viewer *who, int 
 	if (!s)
 		return view_end(st, view_errclass(st));
 	view_bind_page(s, limit, offset);
-	*out = page_of(st, s, limit, offset, &last);
+	*out = page_of(st, who, s, limit, offset, &last);
 	sqlite3_finalize(s);
 	if (*out && offset > 0 && json_array_size(json_object_get(*out, "items")) == 0) {
 		s = view_prep(st, "SELECT count(*) FROM (" SQL_UNASSIGNED ")", who);
@@ -664,6 +765,7 @@ static int add_attachments(struct store *st, sqlite3_stmt *s, json_t *m, int64_t
 
 /* statements of one thread page */
 struct tctx {
+	const struct store_viewer *who;
 	sqlite3_stmt *msgs, *people, *atts;
 	size_t body_bytes;             /* body text put on the page so far */
 };
@@ -679,6 +781,7 @@ static json_t *message_of(struct store *st, struct tctx *c, int level)
 	char *body;
 
 	json_object_set_new(m, "id", json_integer(mid));
+	json_object_set_new(m, "access", json_string(view_level_name(level)));
 	json_object_set_new(m, "date", store_json_date(s, 1));
 	json_object_set_new(m, "direction", view_col_text(s, 2));
 	if (level >= VIEW_SUBJECT)
@@ -689,7 +792,7 @@ static json_t *message_of(struct store *st, struct tctx *c, int level)
 	log = json_object();
 	json_object_set_new(log, "status", view_col_text(s, 10));
 	json_object_set_new(log, "reason", view_col_text(s, 11));
-	json_object_set_new(log, "rule", view_rule_json(st, sqlite3_column_int64(s, 12)));
+	json_object_set_new(log, "rule", view_rule_json(st, c->who, sqlite3_column_int64(s, 12)));
 	json_object_set_new(m, "log", log);
 	if (!full)
 		return m;
@@ -714,17 +817,22 @@ fail:
 	return NULL;
 }
 
-/* thread_items - "items": LIMIT of the thread's messages from OFFSET at LEVEL; 0 or -1 */
-static int thread_items(struct store *st, json_t *o, int64_t tid, int level, int limit, int offset)
+/*
+ * thread_items - "items": LIMIT of the messages of thread TID that WHO may
+ * see, from OFFSET, each at its own level (VIEW_MSG_LEVEL); 0 or -1
+ */
+static int thread_items(struct store *st, const struct store_viewer *who, json_t *o, int64_t tid,
+			int limit, int offset)
 {
-	struct tctx c = { 0 };
+	struct tctx c = { .who = who };
 	json_t *a = json_array(), *m;
 	int rc = SQLITE_ERROR;
 
-	c.msgs = view_prep(st, "SELECT m.id, m.date, m.direction, m.subject, m.flags, m.body,"
-			   " m.body_len, m.body_offset, m.quotes, m.dict_id, m.log, m.log_reason,"
-			   " m.log_rule FROM messages m WHERE m.thread_id = :id ORDER BY m.date, m.id"
-			   " LIMIT :limit OFFSET :offset", NULL);
+	c.msgs = view_prep(st, "SELECT * FROM (SELECT m.id, m.date, m.direction, m.subject, m.flags,"
+			   " m.body, m.body_len, m.body_offset, m.quotes, m.dict_id, m.log, m.log_reason,"
+			   " m.log_rule, " VIEW_MSG_LEVEL("t", "m") " AS lv FROM threads t JOIN messages m"
+			   " ON m.thread_id = t.id WHERE t.id = :id) WHERE lv > 0 ORDER BY date, id"
+			   " LIMIT :limit OFFSET :offset", who);
 	c.people = view_prep(st, "SELECT role, name, address FROM participants WHERE message_id = ?1"
 			     " AND role IN ('from', 'to', 'cc', 'bcc') ORDER BY pos, address", NULL);
 	c.atts = view_prep(st, "SELECT filename, content_type, size FROM attachments"
@@ -733,7 +841,7 @@ static int thread_items(struct store *st, json_t *o, int64_t tid, int level, int
 		view_bind_id(c.msgs, tid);
 		view_bind_page(c.msgs, limit, offset);
 		while ((rc = sqlite3_step(c.msgs)) == SQLITE_ROW) {
-			m = message_of(st, &c, level);
+			m = message_of(st, &c, sqlite3_column_int(c.msgs, 13));
 			if (!m)
 				break;
 			json_array_append_new(a, m);
@@ -747,7 +855,7 @@ static int thread_items(struct store *st, json_t *o, int64_t tid, int level, int
 }
 
 /* thread_links - "links": [{"kind", "id", "key", "name", "rule", "captured_by"}]; 0 or -1 */
-static int thread_links(struct store *st, json_t *o, int64_t tid)
+static int thread_links(struct store *st, const struct store_viewer *who, json_t *o, int64_t tid)
 {
 	sqlite3_stmt *s = view_prep(st,
 		"SELECT CASE WHEN l.account_id IS NOT NULL THEN 'account'"
@@ -767,10 +875,10 @@ static int thread_links(struct store *st, json_t *o, int64_t tid)
 			json_object_set_new(l, "id", store_json_int(s, 1));
 			json_object_set_new(l, "key", view_col_text(s, 2));
 			json_object_set_new(l, "name", view_col_text(s, 3));
-			json_object_set_new(l, "rule", view_rule_json(st, sqlite3_column_int64(s, 4)));
+			json_object_set_new(l, "rule", view_rule_json(st, who, sqlite3_column_int64(s, 4)));
 			if (sqlite3_column_type(s, 5) != SQLITE_NULL)
 				json_object_set_new(l, "captured_by",
-						    view_rule_json(st, sqlite3_column_int64(s, 5)));
+						    view_rule_json(st, who, sqlite3_column_int64(s, 5)));
 			json_array_append_new(a, l);
 		}
 	}
@@ -779,18 +887,29 @@ static int thread_links(struct store *st, json_t *o, int64_t tid)
 	return view_done(st, rc);
 }
 
+/* thread_head - the header fields of thread TID seen in part by WHO into O; 0 or -1 */
+static int thread_head(struct store *st, const struct store_viewer *who, json_t *o, int64_t tid)
+{
+	sqlite3_stmt *s = view_prep(st, SQL_SEEN_HEAD, who);
+	int rc = s ? part_head(st, s, o, tid, 0) : -1;
+
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* store_view_thread - one thread at the user's level; see store.h */
 int store_view_thread(struct store *st, const struct store_viewer *who, int64_t id,
 		      int limit, int offset, json_t **out, char *err, size_t errlen)
 {
 	sqlite3_stmt *s;
 	json_t *o, *vis;
-	int rc, level;
+	int rc, level, part;
 
 	view_begin(st, err, errlen, out);
 	s = view_prep(st, "SELECT t.id, t.subject, t.first_date, t.last_date, t.messages,"
 		      " t.unassigned, " VIEW_LEVEL("t") ", t.visibility, t.outside, t.vis_reason,"
-		      " t.vis_rule FROM threads t WHERE t.id = :id AND t.messages > 0", who);
+		      " t.vis_rule, " VIEW_OPEN("t") " FROM threads t WHERE t.id = :id"
+		      " AND t.messages > 0", who);
 	if (!s)
 		return view_end(st, view_errclass(st));
 	view_bind_id(s, id);
@@ -801,6 +920,7 @@ int store_view_thread(struct store *st, const struct store_viewer *who, int64_t 
 		return view_end(st, rc == SQLITE_ROW || view_done(st, rc) == 0 ? STORE_OK
 				: view_errclass(st));
 	}
+	part = level >= VIEW_EVERYTHING && !sqlite3_column_int(s, 11);
 	o = json_object();
 	json_object_set_new(o, "id", store_json_int(s, 0));
 	json_object_set_new(o, "access", json_string(view_level_name(level)));
@@ -815,10 +935,11 @@ int store_view_thread(struct store *st, const struct store_viewer *who, int64_t 
 	json_object_set_new(vis, "inside", view_col_text(s, 7));
 	json_object_set_new(vis, "outside", view_col_text(s, 8));
 	json_object_set_new(vis, "reason", view_col_text(s, 9));
-	json_object_set_new(vis, "rule", view_rule_json(st, sqlite3_column_int64(s, 10)));
+	json_object_set_new(vis, "rule", view_rule_json(st, who, sqlite3_column_int64(s, 10)));
 	json_object_set_new(o, "visibility", vis);
 	sqlite3_finalize(s);
-	if (thread_links(st, o, id) < 0 || thread_items(st, o, id, level, limit, offset) < 0) {
+	if ((part && thread_head(st, who, o, id) < 0) || thread_links(st, who, o, id) < 0 ||
+	    thread_items(st, who, o, id, limit, offset) < 0) {
 		json_decref(o);
 		return view_end(st, view_errclass(st));
 	}

@@ -2,12 +2,26 @@
  * view_int.h - private to storage/view*.c: the visibility SQL of the
  * viewer's reads and the helpers they share (view_util.c)
  *
- * VIEW_LEVEL(t) is what the user bound to the named parameters :who (the
- * user's address), :team ("team:NAME" or NULL) and :all (1: inside every
- * thread) may see of thread row t: 0 nothing, 1 metadata, 2 subject,
- * 3 everything.  The user is inside when the thread is visible to the
- * workspace or to the user's team, or when the user's address is one of
- * its participants; inside sees everything, outside what t.outside says.
+ * Who sees what (crmview(8), WHO SEES WHAT).  The macros below are SQL for
+ * the user bound to the named parameters :who (the user's address), :team
+ * ("team:NAME" or NULL) and :all (1: inside every thread).  Levels: 0
+ * nothing, 1 metadata, 2 subject, 3 everything.
+ *
+ *  - The user is inside thread t as a whole (VIEW_OPEN) when t is visible
+ *    to the workspace or to the user's team, or shows outsiders everything,
+ *    or :all.  Every message of t is then at level 3.
+ *  - Otherwise each message m is at level 3 when the user sent or received
+ *    it (VIEW_DELIVERED: From, To, Cc, Bcc or envelope recipient; never
+ *    Sender, Reply-To or any other header, which an outside sender writes
+ *    and which deliver nothing), and at t.outside's level when not.  So an
+ *    outsider who adds a colleague to a reply in a private thread shows him
+ *    that reply, and nothing earlier.
+ *  - A thread's level for the user (VIEW_LEVEL) is the best level of its
+ *    messages; it is in a list when that is above 0.  A thread the user
+ *    sees only in part (level 3, not open) is summarised from the messages
+ *    he may see: their count, dates, subject, people and snippet
+ *    (view.c), and placed in a timeline by the last of them
+ *    (VIEW_THREAD_DATE).
  */
 #ifndef CRM_VIEW_INT_H
 #define CRM_VIEW_INT_H
@@ -19,22 +33,54 @@ enum { VIEW_HIDDEN = 0, VIEW_METADATA = 1, VIEW_SUBJECT = 2, VIEW_EVERYTHING = 3
 #define VIEW_STR_(x) #x
 #define VIEW_STR(x) VIEW_STR_(x)
 
+/* the participant roles that deliver a message: the only ones that let anyone in */
+#define VIEW_ROLES "('from', 'to', 'cc', 'bcc', 'envelope-rcpt')"
+
+/* VIEW_OPEN(t): the user is inside thread row t as a whole */
+#define VIEW_OPEN(t) \
+	"(:all OR " t ".outside = 'everything' OR " t ".visibility = 'workspace'" \
+	" OR " t ".visibility = :team)"
+
+/* VIEW_OUTSIDE(t): the level of thread row t for those not inside */
+#define VIEW_OUTSIDE(t) \
+	"(CASE " t ".outside WHEN 'nothing' THEN 0 WHEN 'metadata' THEN 1 WHEN 'subject' THEN 2" \
+	" ELSE 3 END)"
+
+/* VIEW_DELIVERED(m): the user sent or received message row m */
+#define VIEW_DELIVERED(m) \
+	"EXISTS (SELECT 1 FROM participants vp WHERE vp.message_id = " m ".id" \
+	" AND vp.role IN " VIEW_ROLES " AND vp.address = :who)"
+
+/* VIEW_TAKES_PART(t): the user sent or received a message of thread row t */
+#define VIEW_TAKES_PART(t) \
+	"EXISTS (SELECT 1 FROM messages vm CROSS JOIN participants vp ON vp.message_id = vm.id" \
+	" WHERE vm.thread_id = " t ".id AND vp.role IN " VIEW_ROLES " AND vp.address = :who)"
+
+/* VIEW_LEVEL(t): the best level of thread row t's messages */
 #define VIEW_LEVEL(t) \
-	"(CASE WHEN :all OR " t ".outside = 'everything' OR " t ".visibility = 'workspace'" \
-	" OR " t ".visibility = :team OR EXISTS (SELECT 1 FROM messages vm CROSS JOIN participants vp" \
-	" ON vp.message_id = vm.id WHERE vm.thread_id = " t ".id AND vp.address = :who)" \
-	" THEN 3 WHEN " t ".outside = 'subject' THEN 2 WHEN " t ".outside = 'metadata' THEN 1" \
-	" ELSE 0 END)"
+	"(CASE WHEN " VIEW_OPEN(t) " OR " VIEW_TAKES_PART(t) " THEN 3 ELSE " VIEW_OUTSIDE(t) " END)"
+
+/* VIEW_MSG_LEVEL(t, m): the level of message row m of thread row t */
+#define VIEW_MSG_LEVEL(t, m) \
+	"(CASE WHEN " VIEW_OPEN(t) " OR " VIEW_DELIVERED(m) " THEN 3 ELSE " VIEW_OUTSIDE(t) " END)"
 
 /*
  * VIEW_VISIBLE(t) is VIEW_LEVEL(t) > 0, cheaper: a thread that shows
  * others something needs no look at its participants
  */
 #define VIEW_VISIBLE(t) \
-	"(" t ".outside IN ('everything', 'subject', 'metadata') OR :all" \
-	" OR " t ".visibility = 'workspace' OR " t ".visibility = :team" \
-	" OR EXISTS (SELECT 1 FROM messages vm CROSS JOIN participants vp" \
-	" ON vp.message_id = vm.id WHERE vm.thread_id = " t ".id AND vp.address = :who))"
+	"(" t ".outside IN ('everything', 'subject', 'metadata') OR " VIEW_OPEN(t) \
+	" OR " VIEW_TAKES_PART(t) ")"
+
+/*
+ * VIEW_THREAD_DATE(t): the date of the last message of thread row t the
+ * user may see, NULL when he sees none: the thread's own last date unless
+ * he sees it only in part
+ */
+#define VIEW_THREAD_DATE(t) \
+	"(CASE WHEN " t ".outside IN ('everything', 'subject', 'metadata') OR " VIEW_OPEN(t) \
+	" THEN " t ".last_date ELSE (SELECT vm.date FROM messages vm WHERE vm.thread_id = " t ".id" \
+	" AND " VIEW_DELIVERED("vm") " ORDER BY vm.date DESC LIMIT 1) END)"
 
 /*
  * VIEW_LINK_VISIBLE(l): link row l leads to a visible thread.  A link
@@ -44,6 +90,11 @@ enum { VIEW_HIDDEN = 0, VIEW_METADATA = 1, VIEW_SUBJECT = 2, VIEW_EVERYTHING = 3
 #define VIEW_LINK_VISIBLE(l) \
 	"(" l ".shown OR EXISTS (SELECT 1 FROM threads vt WHERE vt.id = " l ".thread_id" \
 	" AND vt.messages > 0 AND " VIEW_VISIBLE("vt") "))"
+
+/* VIEW_LINK_DATE(l): VIEW_THREAD_DATE of link row l's thread (NULL: hidden) */
+#define VIEW_LINK_DATE(l) \
+	"(CASE WHEN " l ".shown THEN " l ".last_date ELSE (SELECT " VIEW_THREAD_DATE("vt") \
+	" FROM threads vt WHERE vt.id = " l ".thread_id AND vt.messages > 0) END)"
 
 /* record ID (an SQL expression) with link column COL is visible: one of its
  * threads is, or it has no thread at all */
@@ -73,8 +124,9 @@ void view_bind_filter(sqlite3_stmt *s, const char *filter);
 json_t *view_json_text(const char *p, size_t len);
 json_t *view_col_text(sqlite3_stmt *s, int i);
 
-/* view_rule_json - {"file", "line", "text", "hash"} of rules row ID, null for 0 */
-json_t *view_rule_json(struct store *st, int64_t id);
+/* view_rule_json - {"file", "line", "text", "hash"} of rules row ID, null for 0;
+ * "file" as WHO may see it (view_util.c) */
+json_t *view_rule_json(struct store *st, const struct store_viewer *who, int64_t id);
 
 /* view_quotes_of - the quote spans stored as JSON text in column I ([] when none) */
 json_t *view_quotes_of(sqlite3_stmt *s, int i);

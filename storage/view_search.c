@@ -6,9 +6,11 @@
  * syntax: each blank-separated word becomes one quoted phrase (quotes
  * doubled), all of them required.  Hits come newest message first (FTS5
  * rowid order, so a search stops after the page it needs and counts at
- * most STORE_VIEW_SEARCH_CAP hits).  A hit in a thread the user sees only
- * in part must match in the columns that part shows: people for metadata,
- * subject and people for subject.  The index is contentless, so snippets
+ * most STORE_VIEW_SEARCH_CAP hits).  Each hit is at the user's level of
+ * its message (VIEW_MSG_LEVEL: in a thread he is not inside, only the
+ * messages he sent or received are his in full); below everything it must
+ * match in the columns that level shows: people for metadata, subject and
+ * people for subject.  The index is contentless, so snippets
  * and highlights are made here from the stored text.
  */
 #include <ctype.h>
@@ -298,7 +300,7 @@ int store_view_search(struct store *st, const struct store_viewer *who, const ch
 		terms_free(&t);
 		return view_end(st, STORE_OK);
 	}
-	s = view_prep(st, "SELECT fts.rowid, " VIEW_LEVEL("t") " FROM fts JOIN messages m"
+	s = view_prep(st, "SELECT fts.rowid, " VIEW_MSG_LEVEL("t", "m") " FROM fts JOIN messages m"
 		      " ON m.id = fts.rowid JOIN threads t ON t.id = m.thread_id"
 		      " WHERE fts MATCH :q AND t.messages > 0 ORDER BY fts.rowid DESC", who);
 	v = view_prep(st, "SELECT 1 FROM fts WHERE fts MATCH ?1 AND rowid = ?2", NULL);

@@ -185,8 +185,62 @@ json_t *view_col_text(sqlite3_stmt *s, int i)
 	return p ? view_json_text(p, (size_t)sqlite3_column_bytes(s, i)) : json_null();
 }
 
-/* view_rule_json - a rules row as {"file", "line", "text", "hash"}, null for none */
-json_t *view_rule_json(struct store *st, int64_t id)
+/*
+ * rule_file - append to O as "file" the rules file FILE as WHO may see it:
+ * whole for WHO->full_paths (admins) and for no WHO; else relative to
+ * WHO->rules_base when it lies under it, or else its last component, so no
+ * server path reaches a member
+ */
+static void rule_file(json_t *o, const struct store_viewer *who, const char *file)
+{
+	size_t n = who && who->rules_base ? strlen(who->rules_base) : 0;
+	const char *shown = file, *slash;
+
+	if (file && who && !who->full_paths) {
+		while (n > 1 && who->rules_base[n - 1] == '/')
+			n--;
+		if (n && strncmp(file, who->rules_base, n) == 0 && file[n] == '/' && file[n + 1])
+			shown = file + n + 1;
+		else if ((slash = strrchr(file, '/')) && slash[1])
+			shown = slash + 1;
+	}
+	json_object_set_new(o, "file", shown ? view_json_text(shown, strlen(shown)) : json_null());
+}
+
+/*
+ * rule_text - append to O as "text" the rule TEXT as WHO may see it: for
+ * members each @/PATH (a file of patterns) by its last component only
+ */
+static void rule_text(json_t *o, const struct store_viewer *who, const char *text)
+{
+	const char *p = text, *end, *last;
+	char *out, *w;
+
+	if (!text || !who || who->full_paths || !strstr(text, "@/") || !(out = malloc(strlen(text) + 1))) {
+		json_object_set_new(o, "text", text ? view_json_text(text, strlen(text)) : json_null());
+		return;
+	}
+	w = out;
+	while (*p) {
+		if (p[0] != '@' || p[1] != '/') {
+			*w++ = *p++;
+			continue;
+		}
+		for (end = p + 1, last = p + 1; *end && *end != ' ' && *end != '\t'; end++)
+			if (*end == '/')
+				last = end + 1;
+		*w++ = '@';
+		memcpy(w, last, (size_t)(end - last));
+		w += end - last;
+		p = end;
+	}
+	*w = '\0';
+	json_object_set_new(o, "text", view_json_text(out, strlen(out)));
+	free(out);
+}
+
+/* view_rule_json - a rules row as {"file", "line", "text", "hash"} for WHO, null for none */
+json_t *view_rule_json(struct store *st, const struct store_viewer *who, int64_t id)
 {
 	sqlite3_stmt *s;
 	json_t *o = NULL;
@@ -199,9 +253,9 @@ json_t *view_rule_json(struct store *st, int64_t id)
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		o = json_object();
-		json_object_set_new(o, "file", view_col_text(s, 0));
+		rule_file(o, who, (const char *)sqlite3_column_text(s, 0));
 		json_object_set_new(o, "line", store_json_int(s, 1));
-		json_object_set_new(o, "text", view_col_text(s, 2));
+		rule_text(o, who, (const char *)sqlite3_column_text(s, 2));
 		json_object_set_new(o, "hash", view_col_text(s, 3));
 	}
 	sqlite3_finalize(s);

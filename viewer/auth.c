@@ -263,6 +263,8 @@ static int set_user(struct view_req *r, json_t *u)
 	r->who.address = r->user.address;
 	r->who.team = r->user.team[0] ? r->user.team : NULL;
 	r->who.inside_all = r->user.admin && r->app->conf->viewer_admins_see_private;
+	r->who.full_paths = r->user.admin;
+	r->who.rules_base = r->app->conf_dir;
 	r->authed = 1;
 	return 1;
 }

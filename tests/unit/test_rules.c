@@ -458,6 +458,45 @@ static void test_visibility(void **state)
 	rules_unref(r);
 }
 
+/* inbound from an outsider naming a sales colleague only in Sender and Reply-To */
+static const char m_in_named[] =
+	"From: Paula <paula@payroll-partner.de>\n"
+	"Sender: alice@example.com\n"
+	"Reply-To: alice@example.com\n"
+	"To: hr@example.com\n"
+	"Subject: Re: Salary review\n"
+	"Message-ID: <named1@payroll-partner.de>\n"
+	"Date: Tue, 04 Mar 2025 10:00:00 +0000\n"
+	"\n"
+	"Hello.\n";
+
+/*
+ * in [visibility] only the delivery roles are participants: Sender and
+ * Reply-To, which an outside sender writes, choose nobody's team (elsewhere
+ * they still count)
+ */
+static void test_visibility_delivery_roles(void **state)
+{
+	struct rules *r = load("team sales = alice@example.com\n[visibility]\n"
+			       "workspace if mailbox @team:sales\n"
+			       "workspace if participant alice@example.com\n"
+			       "private \"others\"\n");
+	struct rules_decision d;
+	struct mail_record *rec;
+
+	(void)state;
+	eval(r, m_in_named, IN, 0, &d, &rec);
+	assert_int_equal(d.inside, RULES_INSIDE_PARTICIPANTS);
+	assert_int_equal(d.outside, RULES_SEE_NOTHING);
+	assert_int_equal(d.visibility_rule->line, 5);
+	rules_decision_free(&d);
+	mail_record_free(rec);
+	rules_unref(r);
+	/* the same tests in [log] still see Sender and Reply-To */
+	assert_true(holds(NULL, "participant alice@example.com", m_in_named, IN, 0));
+	assert_true(holds("team sales = alice@example.com", "mailbox @team:sales", m_in_named, IN, 0));
+}
+
 static void test_errors(void **state)
 {
 	char err[4096];
@@ -506,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_require_auth),
 		cmocka_unit_test(test_associate),
 		cmocka_unit_test(test_visibility),
+		cmocka_unit_test(test_visibility_delivery_roles),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_refs),
 	};

@@ -1227,6 +1227,121 @@ static void test_thread_attachments(void **state)
 	assert_int_equal(sql_int(f, "SELECT attachments FROM threads"), 3);
 }
 
+/* sql_text - one text value from SQL on a separate connection, into BUF */
+static const char *sql_text(struct fx *f, const char *sql, char *buf, size_t len)
+{
+	sqlite3_stmt *s;
+	sqlite3 *db;
+
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return buf;
+}
+
+static const struct store_rule rule_vis = { "rules", 30, "visibility", "0000000000000030" };
+
+/* ingest_vis - ingest and free R with the visibility INSIDE/OUTSIDE (by rule_vis) */
+static struct store_result ingest_vis(struct fx *f, struct mail_record *r, enum store_direction dir,
+				      const char *inside, const char *outside)
+{
+	struct store_item it = { 0 };
+	struct store_result res = { 0 };
+	struct decided x;
+	char err[256] = "";
+
+	decide(&x, r, dir, NULL);
+	x.d.inside = inside;
+	x.d.outside = outside;
+	x.d.visibility_reason = inside;
+	x.d.visibility_rule = &rule_vis;
+	it.dec = &x.d;
+	it.rec = r;
+	it.direction = dir;
+	it.source = STORE_SRC_IMPORT;
+	it.origin = "test";
+	if (store_ingest(f->st, &it, 1, &res, err, sizeof err) != STORE_OK)
+		fail_msg("ingest %s: %s", r->message_id, err);
+	decided_free(&x);
+	rec_free(r);
+	return res;
+}
+
+/* vis_of - "VISIBILITY/OUTSIDE" of thread TID into BUF */
+static const char *vis_of(struct fx *f, int64_t tid, char *buf, size_t len)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "SELECT visibility || '/' || outside FROM threads WHERE id = %lld",
+		 (long long)tid);
+	return sql_text(f, sql, buf, len);
+}
+
+/*
+ * a thread's visibility only narrows: each message's meets it (two teams
+ * meet in the participants; outside, the least seen), so a reply an
+ * outsider writes can never widen who sees the earlier messages
+ */
+static void test_visibility_narrows(void **state)
+{
+	struct fx *f = *state;
+	struct mail_record *r;
+	struct store_result a;
+	char v[64];
+
+	a = ingest_vis(f, rec_new("vn1@x", T0, "Plan", "alice@ourco.com", "bob@acme.com"),
+		       STORE_OUTBOUND, "team:sales", "subject");
+	assert_string_equal(vis_of(f, a.thread_id, v, sizeof v), "team:sales/subject");
+	r = rec_new("vn2@x", T0 + 10, "Re: Plan", "bob@acme.com", "alice@ourco.com");
+	rec_irt(r, "vn1@x");
+	ingest_vis(f, r, STORE_INBOUND, "workspace", "everything");
+	assert_string_equal(vis_of(f, a.thread_id, v, sizeof v), "team:sales/subject");
+	r = rec_new("vn3@x", T0 + 20, "Re: Plan", "bob@acme.com", "alice@ourco.com");
+	rec_irt(r, "vn2@x");
+	ingest_vis(f, r, STORE_INBOUND, "team:hr", "everything");
+	assert_string_equal(vis_of(f, a.thread_id, v, sizeof v), "participants/subject");
+	r = rec_new("vn4@x", T0 + 30, "Re: Plan", "bob@acme.com", "alice@ourco.com");
+	rec_irt(r, "vn3@x");
+	ingest_vis(f, r, STORE_INBOUND, "team:sales", "metadata");
+	assert_string_equal(vis_of(f, a.thread_id, v, sizeof v), "participants/metadata");
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM threads t JOIN rules r ON r.id = t.vis_rule"
+				 " WHERE r.line = 30"), 1);
+}
+
+/* a message that merges a private thread with an open one makes the merged thread private */
+static void test_visibility_merge(void **state)
+{
+	struct fx *f = *state;
+	struct mail_record *z;
+	struct store_result a, b, c;
+	char v[64];
+
+	a = ingest_vis(f, rec_new("vm1@x", T0, "Open", "alice@ourco.com", "bob@acme.com"),
+		       STORE_OUTBOUND, "workspace", "everything");
+	b = ingest_vis(f, rec_new("vm2@x", T0 + 10, "Salary", "hr@ourco.com", "bob@acme.com"),
+		       STORE_OUTBOUND, "participants", "nothing");
+	assert_int_not_equal(a.thread_id, b.thread_id);
+	/* the outsider's message references both and claims the workspace */
+	z = rec_new("vm3@x", T0 + 20, "Re: both", "bob@acme.com", "alice@ourco.com");
+	rec_refs(z, "vm1@x", "vm2@x", NULL);
+	c = ingest_vis(f, z, STORE_INBOUND, "workspace", "everything");
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM threads"), 1);
+	assert_string_equal(vis_of(f, c.thread_id, v, sizeof v), "participants/nothing");
+	/* and the other way round: two teams' threads merge into the participants */
+	a = ingest_vis(f, rec_new("vm4@x", T0 + 30, "Deal", "alice@ourco.com", "carl@beta.com"),
+		       STORE_OUTBOUND, "team:sales", "everything");
+	b = ingest_vis(f, rec_new("vm5@x", T0 + 40, "Hire", "hr@ourco.com", "carl@beta.com"),
+		       STORE_OUTBOUND, "team:hr", "metadata");
+	z = rec_new("vm6@x", T0 + 50, "Re: both", "carl@beta.com", "alice@ourco.com");
+	rec_refs(z, "vm5@x", "vm4@x", NULL);
+	c = ingest_vis(f, z, STORE_INBOUND, "workspace", "everything");
+	assert_string_equal(vis_of(f, c.thread_id, v, sizeof v), "participants/metadata");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1256,6 +1371,8 @@ int main(void)
 		T(test_json_shapes),
 		T(test_links_follow_thread),
 		T(test_thread_attachments),
+		T(test_visibility_narrows),
+		T(test_visibility_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -329,7 +329,7 @@ static void test_search_text_is_never_syntax(void **state)
 	};
 	struct fx *f = *state;
 	struct store *st = open_ro(f);
-	struct store_viewer who = { "alice@example.com", "sales", 0 };
+	struct store_viewer who = { .address = "alice@example.com", .team = "sales" };
 	char err[512];
 	json_t *r;
 
@@ -348,7 +348,7 @@ static void test_unknown_ids(void **state)
 {
 	struct fx *f = *state;
 	struct store *st = open_ro(f);
-	struct store_viewer who = { "alice@example.com", NULL, 0 };
+	struct store_viewer who = { .address = "alice@example.com" };
 	char err[512];
 	json_t *r = json_true();
 

@@ -3,7 +3,10 @@
 #   viewer_store DIR       a store in DIR/store.db from tests/corpora/mail and
 #                          tests/viewer/mail under tests/viewer/rules, with users:
 #                          alice (member, team sales), carol (member, team hr),
-#                          frank (member, no team), admin (admin); password "pw-NAME-2025"
+#                          frank, gina, henry, ivan, judy (members, no team; the
+#                          last four named by outsiders in Sender, Reply-To, To
+#                          and Cc of private threads), admin (admin); password
+#                          "pw-NAME-2025"
 #   viewer_start NAME DIR [KEY VALUE]...   crmview with DIR/NAME.conf (extra keys
 #                          added) on a free loopback port: sets URL_NAME... via
 #                          the variables VIEW_URL and VIEW_PID (last started)
@@ -14,7 +17,7 @@
 VIEWER=$CRM_BUILD/crmview
 VT=$CRM_TOP/tests/viewer
 VIEW_PIDS=""
-USERS="alice carol frank admin"
+USERS="alice carol frank gina henry ivan judy admin"
 
 if [ ! -x "$VIEWER" ]; then
 	echo "not ok - $VIEWER is built"
@@ -37,6 +40,9 @@ EOF
 	$C user add alice@example.com > /dev/null 2>&1 &&
 	$C user add carol@example.com > /dev/null 2>&1 &&
 	$C user add frank@example.com > /dev/null 2>&1 &&
+	for u in gina henry ivan judy; do
+		$C user add $u@example.com > /dev/null 2>&1 || return 1
+	done &&
 	$C user add admin@example.com --role admin > /dev/null 2>&1 || return 1
 	for u in $USERS; do
 		echo "pw-$u-2025" | $C user passwd "$u@example.com" > /dev/null || return 1
