@@ -2,7 +2,7 @@
 """browser.py - a real browser walks crmview: headless Chromium driven over the
 DevTools protocol (a small WebSocket client, standard library only).
 
-usage: browser.py URL SHOTS_DIR HOSTILE_THREAD_ID
+usage: browser.py URL SHOTS_DIR HOSTILE_THREAD_ID HR_THREAD_ID
 
 Logs in through the form as alice, walks records -> record -> thread ->
 search, takes a screenshot of each (kept in SHOTS_DIR), then opens the pages
@@ -10,7 +10,10 @@ that show the hostile messages and proves that nothing in them ran or loaded:
 the title is the escaped subject, the DOM has no script, img, svg, iframe,
 object or embed element and no element marked by an injected handler, the
 hostile text is on the page as text, and the browser requested nothing but
-crmview's own pages and stylesheet.  Prints TAP lines.
+crmview's own pages and stylesheet.  Last, logs in as ivan (named by an
+outsider in To of one reply into the private HR thread) and checks that the
+thread page and search show him that reply and nothing earlier.  Prints TAP
+lines.
 """
 import base64
 import json
@@ -24,7 +27,7 @@ import tempfile
 import time
 import urllib.request
 
-URL, SHOTS, HOSTILE = sys.argv[1], sys.argv[2], sys.argv[3]
+URL, SHOTS, HOSTILE, HR = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 failures = 0
 
 
@@ -250,6 +253,27 @@ try:
         p.load(URL + path)
         inert(p, what)
     p.shot("07-hostile-search.png")
+    # a colleague an outsider put in To of one reply into the private HR thread
+    p.call("Network.enable")
+    p.call("Network.clearBrowserCookies")
+    p.load(URL + "/login")
+    p.load(action="""document.querySelector('input[name=address]').value='ivan@example.com';
+        document.querySelector('input[name=password]').value='pw-ivan-2025';
+        document.querySelector('form[action="/login"]').submit();""")
+    tap(p.eval("location.pathname") == "/accounts", "ivan logs in")
+    p.load(URL + "/threads/" + HR)
+    text = p.eval("document.body.innerText")
+    msgs = p.eval("document.querySelectorAll('article.msg').length")
+    tap(msgs == 1 and "TOKEN-V05-TO" in text, "HR thread: ivan sees the one reply sent to him (%s)"
+        % msgs)
+    tap("CONFIDENTIAL-HR-BANDS" not in text and "bands from April" not in text,
+        "HR thread: and nothing of the messages before it")
+    p.shot("08-partial-thread.png")
+    p.load(URL + "/search?q=salary")
+    text = p.eval("document.body.innerText")
+    hits = p.eval("document.querySelectorAll('ol.hits > li').length")
+    tap(hits == 1 and "confidential" not in text.lower(),
+        "search: ivan finds his reply only (%s hits)" % hits)
     foreign = [u for u in p.requests() if not u.startswith(URL) or "/pwned" in u.lower()]
     tap(not foreign, "the browser asked for nothing but crmview's own pages (%d requests)"
         % len(p.requests()), "\n".join(foreign))
