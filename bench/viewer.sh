@@ -4,13 +4,16 @@
 # over loopback, on a store of N messages made by bench/gen
 #
 # usage: bench/viewer.sh [--count N] [--seed S] [--requests R] [--duration SEC]
-#                        [--store DB] [--save]
+#                        [--store DB] [--save] [--against CRMVIEW]
 #
 #   --count N      messages in the store (default 1000000)
 #   --requests R   timed requests per page, after 10 warm-up ones (default 200)
 #   --duration S   seconds of each wrk run (default 10)
 #   --store DB     use this store instead of building one
 #   --save         also write the figures to bench/viewer-results.txt (make demo prints it)
+#   --against BIN  also run crmview binary BIN (e.g. a build of main) on the same
+#                  store, in rounds interleaved with this one, and print each
+#                  page's p50 and p95 ratio (this build / BIN)
 #
 # The store is built once and kept: bench/gen --format mbox, crmctl import,
 # the mbox deleted, in $CRM_BENCH_CACHE (default /tmp/crm-bench-cache)
@@ -26,7 +29,7 @@
 # store's owner.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-COUNT=1000000 SEED=1 REQUESTS=200 DURATION=10 STORE="" SAVE=0
+COUNT=1000000 SEED=1 REQUESTS=200 DURATION=10 STORE="" SAVE=0 AGAINST=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--count) COUNT=$2; shift 2 ;;
@@ -35,7 +38,8 @@ while [ $# -gt 0 ]; do
 	--duration) DURATION=$2; shift 2 ;;
 	--store) STORE=$2; shift 2 ;;
 	--save) SAVE=1; shift ;;
-	*) sed -n '2,30p' "$0" >&2; exit 2 ;;
+	--against) AGAINST=$2; shift 2 ;;
+	*) sed -n '2,33p' "$0" >&2; exit 2 ;;
 	esac
 done
 CRMCTL=${CRMCTL:-$TOP/build/crmctl}
@@ -45,6 +49,7 @@ for t in python3 wrk sqlite3 curl; do
 	command -v $t > /dev/null || { echo "viewer.sh: $t is needed (apt-get install $t)" >&2; exit 2; }
 done
 [ -x "$CRMCTL" ] && [ -x "$CRMVIEW" ] || { echo "viewer.sh: build first (make)" >&2; exit 2; }
+[ -z "$AGAINST" ] || [ -x "$AGAINST" ] || { echo "viewer.sh: --against $AGAINST: not an executable" >&2; exit 2; }
 
 # ---- the store ----
 if [ -z "$STORE" ]; then
@@ -142,4 +147,33 @@ rps() { wrk -t2 -c8 -d"${DURATION}s" -H "Cookie: $COOKIE" "$URL$1" | awk '/^Requ
 	echo "targets: record and thread p95 < 50 ms, search p95 < 200 ms ($(nproc) cores, $(date -u +%Y-%m-%d))"
 } | tee "$D/results.txt"
 [ "$SAVE" -eq 1 ] && cp "$D/results.txt" "$TOP/bench/viewer-results.txt"
+
+# ---- side by side: this build against another, in interleaved rounds ----
+if [ -n "$AGAINST" ]; then
+	"$AGAINST" -c "$D/view.conf" -l 127.0.0.1:0 > "$D/view-b.out" 2>&1 &
+	PID_B=$!
+	trap '[ -n "${PID:-}" ] && kill "$PID" 2> /dev/null; kill "$PID_B" 2> /dev/null; rm -rf "$D"' EXIT
+	for _ in $(seq 100); do grep -q 'listening on' "$D/view-b.out" && break; sleep 0.1; done
+	URL_B=$(grep -o 'http://127.0.0.1:[0-9]*' "$D/view-b.out")
+	COOKIE_B=$(curl -s -D - -o /dev/null --data-urlencode "address=$USER_ADDR" \
+		--data-urlencode "password=bench-password" "$URL_B/login" | tr -d '\r' |
+		sed -n 's/^Set-Cookie: \([^;]*\).*/\1/p')
+	: > "$D/side.txt"
+	for round in 1 2 3 4; do
+		python3 "$D/lat.py" "$URL" "$COOKIE" "$REQUESTS" $PAGES | sed 's/^/a /' >> "$D/side.txt"
+		python3 "$D/lat.py" "$URL_B" "$COOKIE_B" "$REQUESTS" $PAGES | sed 's/^/b /' >> "$D/side.txt"
+	done
+	python3 - "$D/side.txt" "$AGAINST" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+print("side by side, 4 interleaved rounds each: this build (a) / %s (b)" % sys.argv[2])
+print("%-28s %9s %9s %9s %9s %7s %7s" % ("page", "a_p50", "b_p50", "a_p95", "b_p95", "p50", "p95"))
+for page in dict.fromkeys(r[1] for r in rows):
+    a = [r for r in rows if r[0] == "a" and r[1] == page]
+    b = [r for r in rows if r[0] == "b" and r[1] == page]
+    m = lambda rs, i: statistics.median(float(r[i]) for r in rs)
+    print("%-28s %9.1f %9.1f %9.1f %9.1f %7.2f %7.2f" % (page[:28], m(a, 2), m(b, 2), m(a, 3), m(b, 3),
+          m(a, 2) / m(b, 2), m(a, 3) / m(b, 3)))
+PY
+fi
 exit 0

@@ -272,10 +272,17 @@ out:
 
 /* ---- records tables ---- */
 
-/* the visible threads of each record: (id, count, the last date the user may see) */
+/*
+ * the visible threads of each record: (id, count, the last date the user
+ * may see), the links shown to everyone counted from the index, the few
+ * others dated once each (materialized: not once per aggregate)
+ */
 #define SQL_VISIBLE_PER(col) \
-	"(SELECT id, count(d) AS n, max(d) AS last FROM (SELECT l." col " AS id, " \
-	VIEW_LINK_DATE("l") " AS d FROM links l WHERE l." col " IS NOT NULL) GROUP BY id)"
+	"(WITH nd AS MATERIALIZED (SELECT l." col " AS id, " VIEW_LINK_DATE("l") " AS d FROM links l" \
+	" WHERE l." col " IS NOT NULL AND NOT l.shown) SELECT id, sum(n) AS n, max(last) AS last" \
+	" FROM (SELECT l." col " AS id, count(*) AS n, max(l.last_date) AS last FROM links l" \
+	" WHERE l." col " IS NOT NULL AND l.shown GROUP BY l." col " UNION ALL SELECT id, count(d)," \
+	" max(d) FROM nd WHERE d IS NOT NULL GROUP BY id) GROUP BY id)"
 
 /* a deal d is visible: one of its threads is, or it has none */
 #define SQL_DEAL_VISIBLE VIEW_RECORD_VISIBLE("deal_id", "d.id")
@@ -409,27 +416,180 @@ int store_view_records(struct store *st, const struct store_viewer *who,
 
 /* ---- one record ---- */
 
-/* how many visible threads a record has, and the last date the user may see */
-#define SQL_STATS(col) \
-	"SELECT count(d), max(d) FROM (SELECT " VIEW_LINK_DATE("l") " AS d FROM links l" \
-	" WHERE l." col " = :id)"
+/*
+ * A record's timeline.  The links whose thread shows everyone something
+ * (l.shown) carry the date the user sees; they are counted, and the newest
+ * of them read, from the index links_COL_time alone.  The others, few, are
+ * each dated by what the user sees of their thread (VIEW_LINK_DATE, NULL:
+ * nothing).  A page is the newest of both.
+ */
+#define SQL_SHOWN_STATS(col) \
+	"SELECT count(*), max(l.last_date) FROM links l INDEXED BY links_" col "_time" \
+	" WHERE l." col "_id = :id AND l.shown"
+#define SQL_SHOWN_NEWEST(col) \
+	"SELECT l.thread_id, l.last_date FROM links l INDEXED BY links_" col "_time" \
+	" WHERE l." col "_id = :id AND l.shown ORDER BY l.last_date DESC, l.thread_id DESC" \
+	" LIMIT :limit + :offset"
+#define SQL_UNSHOWN(col) \
+	"SELECT l.thread_id, " VIEW_LINK_DATE("l") " FROM links l INDEXED BY links_" col "_time" \
+	" WHERE l." col "_id = :id AND NOT l.shown"
+
+/* one thread as a summary row (see summary()) */
+#define SQL_SUMMARY_ROW \
+	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, " \
+	VIEW_LEVEL("t") ", 0, 0, t.attachments, " VIEW_OPEN("t") " FROM threads t WHERE t.id = :id"
+
+/* a visible thread of a record and the last date the user may see of it */
+struct dated {
+	int64_t date, tid;
+};
+
+/* the threads of a record the user sees */
+struct record_view {
+	int64_t total;                 /* how many */
+	int64_t last;                  /* the newest date among them, 0: none */
+	struct dated *v;               /* enough of the newest for the page, newest first */
+	size_t n, cap;
+};
+
+/* dated_cmp - newest first, then the higher thread id (qsort) */
+static int dated_cmp(const void *x, const void *y)
+{
+	const struct dated *a = x, *b = y;
+
+	if (a->date != b->date)
+		return a->date < b->date ? 1 : -1;
+	return a->tid < b->tid ? 1 : a->tid > b->tid ? -1 : 0;
+}
+
+/* dated_add - append (TID, DATE) to RV; 0 or -1 (no memory) */
+static int dated_add(struct record_view *rv, int64_t tid, int64_t date)
+{
+	struct dated *nv;
+
+	if (rv->n == rv->cap) {
+		rv->cap = rv->cap ? rv->cap * 2 : 128;
+		nv = realloc(rv->v, rv->cap * sizeof *nv);
+		if (!nv)
+			return -1;
+		rv->v = nv;
+	}
+	rv->v[rv->n++] = (struct dated){ date, tid };
+	return 0;
+}
 
 /*
- * one page of the record's visible threads, newest first by the date the
- * user may see, as summary rows: the threads shown to everyone come from a
- * walk of the index links_COL_time in date order (no more than the page
- * needs); the others, few, are each dated by what the user sees of them
+ * add_rows - run S (bound to the record ID and the page) and add its rows
+ * (thread id, date or NULL: not seen) to RV; with COUNT each row seen
+ * counts in RV's total and last.  0 or -1.
  */
-#define SQL_TIMELINE(col) \
-	"SELECT t.id, t.subject, t.first_date, t.last_date, t.messages, t.unassigned, " \
-	VIEW_LEVEL("t") ", 0, 0, t.attachments, " VIEW_OPEN("t") " FROM (SELECT thread_id, d FROM" \
-	" (SELECT l.thread_id, l.last_date AS d FROM links l INDEXED BY links_" col "_time" \
-	"  WHERE l." col "_id = :id AND l.shown ORDER BY l.last_date DESC, l.thread_id DESC" \
-	"  LIMIT :limit + :offset)" \
-	" UNION ALL SELECT thread_id, d FROM (SELECT l.thread_id, " VIEW_LINK_DATE("l") " AS d" \
-	"  FROM links l INDEXED BY links_" col "_time WHERE l." col "_id = :id AND NOT l.shown)" \
-	"  WHERE d IS NOT NULL ORDER BY d DESC, thread_id DESC LIMIT :limit OFFSET :offset) p" \
-	" JOIN threads t ON t.id = p.thread_id ORDER BY p.d DESC, p.thread_id DESC"
+static int add_rows(struct store *st, sqlite3_stmt *s, int64_t id, int limit, int offset,
+		    struct record_view *rv, int count)
+{
+	int rc = SQLITE_ERROR;
+	int64_t d;
+
+	if (!s)
+		return -1;
+	view_bind_id(s, id);
+	view_bind_page(s, limit, offset);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 1) == SQLITE_NULL)
+			continue;
+		d = sqlite3_column_int64(s, 1);
+		if (dated_add(rv, sqlite3_column_int64(s, 0), d) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		if (count) {
+			rv->total++;
+			rv->last = d > rv->last ? d : rv->last;
+		}
+	}
+	sqlite3_finalize(s);
+	return view_done(st, rc);
+}
+
+/*
+ * record_threads - what the user sees of record ID (KIND): the total, the
+ * newest date, and at least its OFFSET + LIMIT newest threads in order,
+ * into RV (free RV->v); 0 or -1
+ */
+static int record_threads(struct store *st, const struct store_viewer *who, int kind, int64_t id,
+			  int limit, int offset, struct record_view *rv)
+{
+	static const char *const stats[3] = {
+		SQL_SHOWN_STATS("account"), SQL_SHOWN_STATS("contact"), SQL_SHOWN_STATS("deal"),
+	};
+	static const char *const newest[3] = {
+		SQL_SHOWN_NEWEST("account"), SQL_SHOWN_NEWEST("contact"), SQL_SHOWN_NEWEST("deal"),
+	};
+	static const char *const unshown[3] = {
+		SQL_UNSHOWN("account"), SQL_UNSHOWN("contact"), SQL_UNSHOWN("deal"),
+	};
+	sqlite3_stmt *s = view_prep(st, stats[kind], NULL);
+	int rc;
+
+	memset(rv, 0, sizeof *rv);
+	if (!s)
+		return -1;
+	view_bind_id(s, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		rv->total = sqlite3_column_int64(s, 0);
+		rv->last = sqlite3_column_int64(s, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	if (view_done(st, rc) < 0 ||
+	    add_rows(st, view_prep(st, newest[kind], NULL), id, limit, offset, rv, 0) < 0 ||
+	    add_rows(st, view_prep(st, unshown[kind], who), id, limit, offset, rv, 1) < 0)
+		return -1;
+	qsort(rv->v, rv->n, sizeof *rv->v, dated_cmp);
+	return 0;
+}
+
+/*
+ * page_of_threads - {"total", "offset", "limit", "items"} of the summaries
+ * of threads V[OFFSET..OFFSET+LIMIT) (of N) for WHO; NULL on error
+ */
+static json_t *page_of_threads(struct store *st, const struct store_viewer *who,
+			       const struct dated *v, size_t n, int limit, int offset)
+{
+	sqlite3_stmt *row = view_prep(st, SQL_SUMMARY_ROW, who);
+	struct summ c;
+	json_t *o = NULL, *items = json_array(), *t = NULL;
+	size_t i = 0;
+	int rc;
+
+	if (!row || summ_open(st, &c, who) < 0)
+		goto out;
+	for (i = (size_t)offset; i < n && i < (size_t)offset + (size_t)limit; i++) {
+		sqlite3_reset(row);
+		view_bind_id(row, v[i].tid);
+		rc = sqlite3_step(row);
+		t = rc == SQLITE_ROW ? summary(st, &c, row) : NULL;
+		if (!t) {
+			view_done(st, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+			break;
+		}
+		json_array_append_new(items, t);
+	}
+	if (i >= n || i >= (size_t)offset + (size_t)limit) {
+		o = json_object();
+		json_object_set_new(o, "total", json_integer((json_int_t)n));
+		json_object_set_new(o, "offset", json_integer(offset));
+		json_object_set_new(o, "limit", json_integer(limit));
+		json_object_set_new(o, "items", items);
+		items = NULL;
+	}
+out:
+	if (row)
+		summ_close(&c);
+	sqlite3_finalize(row);
+	json_decref(items);
+	return o;
+}
 
 /* date_of - epoch T as a date value, null for 0 */
 static json_t *date_of(struct store *st, int64_t t)
@@ -446,57 +606,32 @@ static json_t *date_of(struct store *st, int64_t t)
 	return v ? v : json_null();
 }
 
-/* one_row - run S (bound to the record ID) for one row of two integers; 0 or -1 */
-static int one_row(struct store *st, sqlite3_stmt *s, int64_t id, int64_t *a, int64_t *b)
-{
-	int rc;
-
-	if (!s)
-		return -1;
-	view_bind_id(s, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*a = sqlite3_column_int64(s, 0);
-		*b = sqlite3_column_int64(s, 1);
-		rc = SQLITE_DONE;
-	}
-	sqlite3_finalize(s);
-	return view_done(st, rc);
-}
-
 /*
  * timeline - "timeline" of record ID, newest first, and the record's
- * "threads" and "last_activity" over its visible threads; 0 or -1.  Both
- * walk the record's links by date (schema.c keeps the thread's date and
- * whether everyone may see it on each link).
+ * "threads" and "last_activity" over the threads the user sees
+ * (record_threads); 0 or -1
  */
 static int timeline(struct store *st, const struct store_viewer *who, json_t *o, int kind,
 		    int64_t id, int limit, int offset)
 {
-	static const char *const pages[3] = {
-		SQL_TIMELINE("account"), SQL_TIMELINE("contact"), SQL_TIMELINE("deal"),
-	};
-	static const char *const stats[3] = {
-		SQL_STATS("account_id"), SQL_STATS("contact_id"), SQL_STATS("deal_id"),
-	};
-	int64_t total = 0, last = 0, ignored;
-	sqlite3_stmt *s;
+	struct record_view rv;
 	json_t *page;
 
-	if (one_row(st, view_prep(st, stats[kind], who), id, &total, &last) < 0)
+	if (limit < 1 || limit > STORE_VIEW_MAX_LIMIT)
+		limit = limit < 1 ? 1 : STORE_VIEW_MAX_LIMIT;
+	if (offset < 0 || offset > STORE_VIEW_MAX_OFFSET)
+		offset = offset < 0 ? 0 : STORE_VIEW_MAX_OFFSET;
+	if (record_threads(st, who, kind, id, limit, offset, &rv) < 0) {
+		free(rv.v);
 		return -1;
-	s = view_prep(st, pages[kind], who);
-	if (!s)
-		return -1;
-	view_bind_id(s, id);
-	view_bind_page(s, limit, offset);
-	page = page_of(st, who, s, limit, offset, &ignored);
-	sqlite3_finalize(s);
+	}
+	page = page_of_threads(st, who, rv.v, rv.n, limit, offset);
+	free(rv.v);
 	if (!page)
 		return -1;
-	json_object_set_new(page, "total", json_integer(total));
-	json_object_set_new(o, "threads", json_integer(total));
-	json_object_set_new(o, "last_activity", date_of(st, last));
+	json_object_set_new(page, "total", json_integer(rv.total));
+	json_object_set_new(o, "threads", json_integer(rv.total));
+	json_object_set_new(o, "last_activity", rv.last ? date_of(st, rv.last) : json_null());
 	json_object_set_new(o, "timeline", page);
 	return 0;
 }
