@@ -3,7 +3,7 @@
  * retention and legal holds
  *
  *   crmctl forget [--dry-run] [--json] ADDRESS|@DOMAIN
- *   crmctl purge [--dry-run] [--as-of DATE] [--json]
+ *   crmctl purge [--dry-run] [--as-of DATE] [--force] [--json]
  *   crmctl hold THREAD_ID|ACCOUNT_DOMAIN
  *   crmctl release THREAD_ID|ACCOUNT_DOMAIN
  *   crmctl holds [--json]
@@ -30,7 +30,7 @@ static int forget_usage(const char *name)
 	if (strcmp(name, "forget") == 0)
 		fprintf(stderr, "usage: crmctl forget [--dry-run] [--json] ADDRESS|@DOMAIN\n");
 	else if (strcmp(name, "purge") == 0)
-		fprintf(stderr, "usage: crmctl purge [--dry-run] [--as-of DATE] [--json]\n");
+		fprintf(stderr, "usage: crmctl purge [--dry-run] [--as-of DATE] [--force] [--json]\n");
 	else if (strcmp(name, "holds") == 0)
 		fprintf(stderr, "usage: crmctl holds [--json]\n");
 	else
@@ -38,13 +38,17 @@ static int forget_usage(const char *name)
 	return CLI_USAGE;
 }
 
-/* options - --dry-run, --json and (purge) --as-of DATE; optind past them; 0 or -1 */
-static int options(int argc, char **argv, int *dry_run, int *json, const char **as_of)
+/*
+ * options - --dry-run, --json and (purge) --as-of DATE and --force; optind
+ * past them; 0 or -1
+ */
+static int options(int argc, char **argv, int *dry_run, int *json, const char **as_of, int *force)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "as-of", required_argument, NULL, 'a' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -58,6 +62,8 @@ static int options(int argc, char **argv, int *dry_run, int *json, const char **
 			*json = 1;
 		else if (c == 'a' && as_of)
 			*as_of = optarg;
+		else if (c == 'f' && force)
+			*force = 1;
 		else
 			return -1;
 	}
@@ -124,7 +130,7 @@ int cmd_forget(struct cli *cli, int argc, char **argv)
 	json_t *report = NULL;
 	struct store *st;
 
-	if (options(argc, argv, &dry, &json, NULL) < 0 || optind != argc - 1)
+	if (options(argc, argv, &dry, &json, NULL, NULL) < 0 || optind != argc - 1)
 		return forget_usage(argv[0]);
 	target = argv[optind][0] == '@' ? strdup(argv[optind]) : mail_addr_normalise(argv[optind]);
 	if (!target) {
@@ -150,17 +156,22 @@ int cmd_forget(struct cli *cli, int argc, char **argv)
 	return CLI_OK;
 }
 
-/* cmd_purge - crmctl purge [--dry-run] [--as-of DATE] [--json] */
+/*
+ * cmd_purge - crmctl purge [--dry-run] [--as-of DATE] [--force] [--json]:
+ * exits 1 when the store refused (a clock earlier than the newest arrival,
+ * or more than a tenth of the store at once), which --force overrides
+ */
 int cmd_purge(struct cli *cli, int argc, char **argv)
 {
-	int dry = 0, json = 0, rc;
-	const char *as_of = NULL;
+	int dry = 0, json = 0, force = 0, rc;
+	const char *as_of = NULL, *refused;
 	int64_t now = (int64_t)time(NULL);
+	unsigned flags;
 	char err[1024], me[256];
 	json_t *report = NULL;
 	struct store *st;
 
-	if (options(argc, argv, &dry, &json, &as_of) < 0 || optind != argc)
+	if (options(argc, argv, &dry, &json, &as_of, &force) < 0 || optind != argc)
 		return forget_usage(argv[0]);
 	if (as_of && parse_date(as_of, &now) < 0) {
 		cli_error("--as-of %s: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", as_of);
@@ -173,20 +184,28 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	st = cli_open_store(cli, 0);
 	if (!st)
 		return CLI_STORE;
-	rc = store_purge(st, now - (int64_t)cli->conf.retention_days * 86400, dry,
+	flags = (dry ? STORE_PURGE_DRY_RUN : 0) | (force ? STORE_PURGE_FORCE : 0) |
+		(as_of ? 0 : STORE_PURGE_CLOCK);
+	rc = store_purge(st, now, now - (int64_t)cli->conf.retention_days * 86400, flags,
 			 cli_who(me, sizeof me), &report, err, sizeof err);
 	store_close(st);
 	if (rc != STORE_OK)
 		return store_exit(rc, err);
+	refused = json_string_value(json_object_get(report, "refused"));
 	if (json) {
 		cli_print_json(report);
-		return CLI_OK;
+		return refused ? CLI_PARTIAL : CLI_OK;
 	}
 	printf("Retention %dd: messages dated before %s\n", cli->conf.retention_days,
 	       json_string_value(json_object_get(report, "before")));
 	long long m = json_integer_value(json_object_get(report, "messages"));
 	long long t = json_integer_value(json_object_get(report, "threads"));
 	long long h = json_integer_value(json_object_get(report, "held"));
+	if (refused) {
+		cli_error("purge refused, nothing deleted: %s", refused);
+		json_decref(report);
+		return CLI_PARTIAL;
+	}
 	printf("%s %lld message%s and %lld thread%s; %lld message%s kept on hold\n",
 	       dry ? "would delete" : "deleted", m, m == 1 ? "" : "s", t, t == 1 ? "" : "s", h,
 	       h == 1 ? "" : "s");
@@ -202,7 +221,7 @@ static int hold_or_release(struct cli *cli, int argc, char **argv, int release)
 	const char *t;
 	int rc;
 
-	if (options(argc, argv, NULL, NULL, NULL) < 0 || optind != argc - 1)
+	if (options(argc, argv, NULL, NULL, NULL, NULL) < 0 || optind != argc - 1)
 		return forget_usage(argv[0]);
 	t = argv[optind];
 	st = cli_open_store(cli, 0);
@@ -238,7 +257,7 @@ int cmd_holds(struct cli *cli, int argc, char **argv)
 	struct store *st;
 	size_t i;
 
-	if (options(argc, argv, NULL, &json, NULL) < 0 || optind != argc)
+	if (options(argc, argv, NULL, &json, NULL, NULL) < 0 || optind != argc)
 		return forget_usage(argv[0]);
 	st = cli_open_store(cli, 1);
 	if (!st)

@@ -38,7 +38,7 @@ static const struct command commands[] = {
 	{ "reconnect", cmd_reconnect, "reconnect MAILBOX      log a disconnected mailbox's mail again" },
 	{ "mailboxes", cmd_mailboxes, "mailboxes [--json]     internal mailboxes: state, since, by whom, messages" },
 	{ "forget",   cmd_forget,   "forget [--dry-run] ADDRESS|@DOMAIN  erase a person or company, never capture again" },
-	{ "purge",    cmd_purge,    "purge [--dry-run] [--as-of DATE]  delete mail older than Retention (not held)" },
+	{ "purge",    cmd_purge,    "purge [--dry-run] [--as-of DATE] [--force]  delete mail older than Retention (not held)" },
 	{ "hold",     cmd_hold,     "hold THREAD_ID|ACCOUNT_DOMAIN  legal hold: purge keeps it" },
 	{ "release",  cmd_release,  "release THREAD_ID|ACCOUNT_DOMAIN  end a legal hold" },
 	{ "holds",    cmd_holds,    "holds [--json]         the legal holds" },

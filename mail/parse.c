@@ -25,8 +25,12 @@
 
 /* Date before 1980-01-01 is absurd */
 #define DATE_MIN 315532800LL
-/* Date more than this far after the fallback or now is absurd */
+/* Date more than this far after the fallback or now (and the Received stamps) is absurd */
 #define DATE_MAX_AHEAD (7LL * 24 * 3600)
+/* Received stamps this far after the fallback are believed (this host's clock is behind) */
+#define DATE_RECEIVED_AHEAD (366LL * 24 * 3600)
+/* Received headers looked at */
+#define DATE_MAX_RECEIVED 50
 /* Authentication-Results headers kept */
 #define MAX_AUTH_RESULTS 64
 /* raw bytes of an unstructured header value decoded (the result is capped lower) */
@@ -615,7 +619,53 @@ static void fill_ids(struct mail_ctx *ctx)
 
 /* ---- date ---- */
 
-/* fill_date - Date in UTC seconds, or the fallback with MAIL_BAD_DATE and a warning */
+/*
+ * received_latest - the latest time stamp of the message's Received
+ * headers (the part after the last ';') that is no more than
+ * DATE_RECEIVED_AHEAD after BASE, or BASE when none is later.  The relays
+ * that wrote them each have a clock of their own: a Date they agree with
+ * is not absurd because this host's clock is behind.
+ */
+static int64_t received_latest(GMimeMessage *msg, int64_t base)
+{
+	GMimeHeaderList *hl;
+	int64_t latest = base, t;
+	int n, seen = 0;
+
+	if (msg == NULL)
+		return base;
+	hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	n = g_mime_header_list_get_count(hl);
+	for (int i = 0; i < n && seen < DATE_MAX_RECEIVED; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *v = g_mime_header_get_raw_value(h), *semi;
+		GDateTime *dt;
+		char *when;
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Received") != 0 || !v ||
+		    !(semi = strrchr(v, ';')))
+			continue;
+		seen++;
+		when = mail_unfold(semi + 1, 200);
+		dt = g_mime_utils_header_decode_date(when);
+		g_free(when);
+		if (!dt)
+			continue;
+		t = g_date_time_to_unix(dt);
+		g_date_time_unref(dt);
+		if (t > latest && t <= base + DATE_RECEIVED_AHEAD)
+			latest = t;
+	}
+	return latest;
+}
+
+/*
+ * fill_date - Date in UTC seconds, or the fallback with MAIL_BAD_DATE and
+ * a warning.  A Date is absurd before DATE_MIN, or more than
+ * DATE_MAX_AHEAD after both the fallback (arrival, or now) and the latest
+ * Received time stamp (received_latest): this host's clock alone never
+ * makes a correct Date absurd.
+ */
 static void fill_date(struct mail_ctx *ctx, const struct mail_parse_opts *opts)
 {
 	struct mail_record *rec = ctx->rec;
@@ -637,7 +687,8 @@ static void fill_date(struct mail_ctx *ctx, const struct mail_parse_opts *opts)
 	}
 	rec->date = g_date_time_to_unix(dt);
 	g_date_time_unref(dt);
-	if (rec->date >= DATE_MIN && rec->date <= base + DATE_MAX_AHEAD) {
+	if (rec->date >= DATE_MIN && (rec->date <= base + DATE_MAX_AHEAD ||
+				      rec->date <= received_latest(ctx->message, base) + DATE_MAX_AHEAD)) {
 		g_free(value);
 		return;
 	}

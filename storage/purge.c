@@ -20,7 +20,10 @@
  * except in threads under a legal hold: a hold on the thread itself, or on
  * an account the thread is linked to.  Each real purge writes an audit
  * row (crmilter finds the last one there, milter/purge.c); the file is
- * vacuumed only when something went.  A purge keeps the zstd dictionary
+ * vacuumed only when something went.  A purge does not trust one reading
+ * of the clock (purge_refusal): it refuses when the clock stamped the
+ * latest mail days after its senders' Date headers, or when it would take
+ * more than a tenth of the store at once, unless forced.  A purge keeps the zstd dictionary
  * (raw.c): it holds the fragments frequent in the mail it was trained
  * from, and replacing it means recompressing the whole store, which
  * forget does only when the dictionary holds the person forgotten.
@@ -629,12 +632,102 @@ static int purge_pick(struct store *st, int64_t before, int64_t *held)
 	return rc == STORE_OK ? store_count(st, sql, held) : rc;
 }
 
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
+
+/* the latest milter arrivals whose skew is looked at, and the skew that is too much */
+#define PURGE_SKEW_SAMPLE 51
+#define PURGE_SKEW_MAX    (2 * 86400)
+
+/* int64_cmp - qsort order of int64_t */
+static int int64_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * clock_skew - how far this host's clock was ahead of the senders' when
+ * the latest mail arrived: the median of arrival minus Date over the last
+ * PURGE_SKEW_SAMPLE messages crmilter stored (by id, not by arrival: a
+ * clock that was ahead dates its arrivals ahead too), their own Date
+ * readable.  *skew 0 when there are none.  STORE_OK or a class.
+ */
+static int clock_skew(struct store *st, int64_t *skew)
+{
+	int64_t v[PURGE_SKEW_SAMPLE], any = 0;
+	size_t n = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*skew = 0;
+	rc = store_count(st, "SELECT EXISTS (SELECT 1 FROM message_sources INDEXED BY"
+			 " message_sources_arrival WHERE source = 'milter')", &any);
+	if (rc != STORE_OK || !any)
+		return rc;
+	s = prep(st, "SELECT s.arrival - m.date FROM message_sources s JOIN messages m"
+		 " ON m.id = s.message_id WHERE s.source = 'milter' AND s.arrival IS NOT NULL"
+		 " AND (m.flags & ?1) = 0 ORDER BY s.message_id DESC"
+		 " LIMIT " STORE_STR(PURGE_SKEW_SAMPLE));
+	if (!s)
+		return store_stmt_err(st);
+	sqlite3_bind_int64(s, 1, MAIL_BAD_DATE);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < PURGE_SKEW_SAMPLE)
+		v[n++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_sqlerr(st, rc, "reading the latest arrivals");
+	if (n) {
+		qsort(v, n, sizeof *v, int64_cmp);
+		*skew = v[n / 2];
+	}
+	return STORE_OK;
+}
+
+/*
+ * purge_refusal - why a purge at NOW (FLAGS) of the PICKED messages (in
+ * temp.erase_msgs) must not run, into WHY; "" when it may.  Unless
+ * STORE_PURGE_FORCE: with STORE_PURGE_CLOCK, a clock that stamped the
+ * latest mail days after its senders' Date headers is ahead (clock_skew);
+ * and a purge that takes more than STORE_PURGE_CAP_PERCENT of the store
+ * (and more than STORE_PURGE_CAP_MIN messages) is what a clock far ahead
+ * does.  Returns STORE_OK or an error class.
+ */
+static int purge_refusal(struct store *st, int64_t now, unsigned flags, int64_t picked,
+			 char *why, size_t len)
+{
+	int64_t total = 0, skew = 0;
+	char t1[32];
+	int rc;
+
+	why[0] = '\0';
+	if (flags & STORE_PURGE_FORCE)
+		return STORE_OK;
+	rc = store_count(st, "SELECT count(*) FROM messages", &total);
+	if (rc == STORE_OK && (flags & STORE_PURGE_CLOCK))
+		rc = clock_skew(st, &skew);
+	if (rc != STORE_OK)
+		return rc;
+	if (skew > PURGE_SKEW_MAX)
+		snprintf(why, len, "the clock looks %lld days ahead: the latest mail arrived that long"
+			 " after the Date its senders wrote; check the clock (%s), then run crmctl purge"
+			 " --force", (long long)(skew / 86400), format_time(now, t1, sizeof t1));
+	else if (picked > STORE_PURGE_CAP_MIN && picked * 100 > total * STORE_PURGE_CAP_PERCENT)
+		snprintf(why, len, "it would delete %lld of the %lld messages (%lld%%), more than %d%%"
+			 " at once: check the clock (%s) and Retention, then run crmctl purge --force",
+			 (long long)picked, (long long)total, (long long)(picked * 100 / total),
+			 STORE_PURGE_CAP_PERCENT, format_time(now, t1, sizeof t1));
+	return STORE_OK;
+}
+
 /* store_purge - see store.h */
-int store_purge(struct store *st, int64_t before, int dry_run, const char *who, json_t **report,
-		char *err, size_t errlen)
+int store_purge(struct store *st, int64_t now, int64_t before, unsigned flags, const char *who,
+		json_t **report, char *err, size_t errlen)
 {
 	int64_t msgs = 0, threads = 0, held = 0;
-	char when[32], detail[256];
+	int dry_run = (flags & STORE_PURGE_DRY_RUN) != 0;
+	char when[32], detail[256], why[512] = "";
 	int rc = store_write_begin(st, err, errlen);
 
 	*report = NULL;
@@ -643,18 +736,23 @@ int store_purge(struct store *st, int64_t before, int dry_run, const char *who, 
 	if (rc == STORE_OK)
 		rc = purge_pick(st, before, &held);
 	if (rc == STORE_OK)
+		rc = store_count(st, "SELECT count(*) FROM temp.erase_msgs", &msgs);
+	if (rc == STORE_OK)
+		rc = purge_refusal(st, now, flags, msgs, why, sizeof why);
+	if (rc == STORE_OK && !why[0])
 		rc = store_erase_run(st, &msgs, &threads);
 	format_time(before, when, sizeof when);
 	snprintf(detail, sizeof detail, "purged %lld message%s and %lld thread%s dated before %s;"
 		 " %lld kept on hold", (long long)msgs, msgs == 1 ? "" : "s", (long long)threads,
 		 threads == 1 ? "" : "s", when, (long long)held);
-	if (rc == STORE_OK && !dry_run)
+	if (rc == STORE_OK && !dry_run && !why[0])
 		rc = store_audit(st, who, "purge", detail);
-	rc = store_erase_end(st, rc, !dry_run, msgs > 0);
+	rc = store_erase_end(st, rc, !dry_run && !why[0], msgs > 0);
 	if (rc == STORE_OK)
-		*report = json_pack("{s:s, s:I, s:I, s:I, s:b}", "before", when,
+		*report = json_pack("{s:s, s:I, s:I, s:I, s:b, s:s*}", "before", when,
 				    "messages", (json_int_t)msgs, "threads", (json_int_t)threads,
-				    "held", (json_int_t)held, "dry_run", dry_run);
+				    "held", (json_int_t)held, "dry_run", dry_run,
+				    "refused", why[0] ? why : NULL);
 	return store_write_end(st, rc);
 }
 

@@ -330,14 +330,27 @@ json_t *store_status(struct store *st, int64_t now, char *err, size_t errlen);
 int store_forget(struct store *st, const char *target, int dry_run, const char *who,
 		 json_t **report, char *err, size_t errlen);
 
+/* store_purge flags */
+#define STORE_PURGE_DRY_RUN 1u      /* count, change nothing */
+#define STORE_PURGE_FORCE   2u      /* skip the checks below */
+#define STORE_PURGE_CLOCK   4u      /* NOW is the system clock: check its skew against Date */
+#define STORE_PURGE_CAP_PERCENT 10  /* of the store a purge may take without FORCE... */
+#define STORE_PURGE_CAP_MIN     100 /* ...when it takes more than this many messages */
+
 /*
  * store_purge - delete every message dated before BEFORE (epoch s), logged
  * or skipped, except those in threads under a legal hold (the thread, or
  * an account it is linked to); threads left empty go, contacts are
- * recounted.  *report: {"before", "messages", "threads", "held", "dry_run"}.
+ * recounted.  Unless STORE_PURGE_FORCE, it deletes nothing and says why in
+ * "refused" when (with STORE_PURGE_CLOCK) the latest mail arrived days
+ * after the Date its senders wrote (the clock is ahead), or when it would
+ * take more than STORE_PURGE_CAP_PERCENT of the messages (and more than
+ * STORE_PURGE_CAP_MIN): one wrong reading of the clock must not empty the
+ * store.  *report: {"before", "messages" (deleted, or that would be),
+ * "threads", "held", "dry_run", "refused" (absent when it ran)}.
  */
-int store_purge(struct store *st, int64_t before, int dry_run, const char *who, json_t **report,
-		char *err, size_t errlen);
+int store_purge(struct store *st, int64_t now, int64_t before, unsigned flags, const char *who,
+		json_t **report, char *err, size_t errlen);
 
 /* store_purge_last - *at: the time of the last purge (audit), 0 when never */
 int store_purge_last(struct store *st, int64_t *at, char *err, size_t errlen);

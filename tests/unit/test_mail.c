@@ -189,6 +189,35 @@ static void test_date_fallback(void **state)
 	mail_record_free(junk);
 }
 
+/*
+ * a Date 30 days after this host's clock is not absurd when the relays'
+ * Received stamps agree with it (this clock is behind); without them it is;
+ * a Received stamp far in the future vouches for nothing
+ */
+static void test_date_clock_behind(void **state)
+{
+	/* the fallback (arrival by this clock): 2023-10-15; the mail was written 2023-11-14 */
+	struct mail_parse_opts opts = { .fallback_date = 1697371200 };
+	struct mail_record *vouched, *alone, *far;
+
+	(void)state;
+	vouched = parse_opts("Received: from mail.acme.com by mx.acme.com with ESMTPS id 1;\n"
+			     "\tTue, 14 Nov 2023 22:13:20 +0000\n"
+			     "Date: Tue, 14 Nov 2023 22:13:00 +0000\n\nx\n", &opts);
+	alone = parse_opts("Date: Tue, 14 Nov 2023 22:13:00 +0000\n\nx\n", &opts);
+	far = parse_opts("Received: by mx.evil.test; Fri, 1 Jan 2099 00:00:00 +0000\n"
+			 "Date: Fri, 1 Jan 2099 00:00:00 +0000\n\nx\n", &opts);
+	assert_int_equal(vouched->date, 1700000000 - 20);
+	assert_false(vouched->flags & MAIL_BAD_DATE);
+	assert_int_equal(alone->date, 1697371200);
+	assert_true(alone->flags & MAIL_BAD_DATE);
+	assert_int_equal(far->date, 1697371200);
+	assert_true(far->flags & MAIL_BAD_DATE);
+	mail_record_free(vouched);
+	mail_record_free(alone);
+	mail_record_free(far);
+}
+
 static void test_layout(void **state)
 {
 	static const char msg[] = "Subject: a\r\nX-Other: b\r\n\r\nbody\r\n";
@@ -1068,6 +1097,7 @@ int main(void)
 		cmocka_unit_test(test_missing_msgid_synthetic),
 		cmocka_unit_test(test_date_parsed),
 		cmocka_unit_test(test_date_fallback),
+		cmocka_unit_test(test_date_clock_behind),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_garbage_input),
 		cmocka_unit_test(test_cr_only_and_warnings),
