@@ -23,6 +23,13 @@ struct cli {
 /* cli_open_store - open the configured store; NULL after printing the error */
 struct store *cli_open_store(struct cli *cli, int readonly);
 
+/*
+ * cli_store_owner - as root, OPTS (for CONF's store) create a store that
+ * does not exist yet owned by UserID, 0640, so that crmilter can write it;
+ * a warning about an existing store owned by root (owner.c)
+ */
+void cli_store_owner(const struct conf *conf, struct store_opts *opts);
+
 /* cli_print_json - print a value indented, then a newline; takes the reference */
 void cli_print_json(json_t *v);
 

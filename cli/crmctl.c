@@ -97,6 +97,7 @@ struct store *cli_open_store(struct cli *cli, int readonly)
 		.own_domains = (const char *const *)cli->conf.domains.v,
 		.n_own_domains = cli->conf.domains.n,
 	};
+	cli_store_owner(&cli->conf, &opts);
 	if (store_open(&opts, &st, err, sizeof err) != STORE_OK) {
 		cli_error("%s", err);
 		return NULL;

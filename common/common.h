@@ -121,6 +121,13 @@ int parse_size(const char *s, uint64_t *out);
 /* parse_date - "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z]" (UTC) to epoch; 0 or -1 */
 int parse_date(const char *s, int64_t *out);
 
+/*
+ * conf_store_owner - when running as root and C's UserID names a user that
+ * is not root: 1 and that user's *uid and *gid (the owner a store root
+ * creates must have, so that crmilter can write it); else 0
+ */
+int conf_store_owner(const struct conf *c, unsigned *uid, unsigned *gid);
+
 /* format_utc - epoch to "YYYY-MM-DD HH:MM:SS" UTC into buf (at least 20 bytes) */
 const char *format_utc(int64_t t, char *buf, size_t len);
 

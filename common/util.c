@@ -2,6 +2,7 @@
  * util.c - small helpers: whole-file reads, sizes and dates in user input
  */
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,4 +113,16 @@ const char *format_utc(int64_t t, char *buf, size_t len)
 	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+/* conf_store_owner - see common.h */
+int conf_store_owner(const struct conf *c, unsigned *uid, unsigned *gid)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || !c->user || !*c->user || !(pw = getpwnam(c->user)) || pw->pw_uid == 0)
+		return 0;
+	*uid = (unsigned)pw->pw_uid;
+	*gid = (unsigned)pw->pw_gid;
+	return 1;
 }

@@ -155,6 +155,7 @@ int ingest_open(const struct conf *conf, ingest_report_fn report, void *arg,
 		.own_domains = (const char *const *)conf->domains.v,
 		.n_own_domains = conf->domains.n,
 	};
+	opts.owner_set = conf_store_owner(conf, &opts.owner_uid, &opts.owner_gid);
 	mail_init();
 	if (conf->freemail && mail_freemail_load(conf->freemail, err, errlen) < 0)
 		return STORE_EINVAL;

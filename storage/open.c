@@ -8,6 +8,8 @@
  * storage/ are declared in store_int.h.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +342,35 @@ static void sidecar_modes(const char *path)
 	}
 }
 
+/*
+ * create_owned - as root with OPTS->owner_set, create the store file that
+ * does not exist yet, empty, mode 0640, owned by the service user: a store
+ * root made would be root's and world-readable, and crmilter could not
+ * write it.  SQLite, run as root, gives the -wal and -shm the database
+ * file's owner.  Returns STORE_OK (also when the file exists or nothing is
+ * to be done) or an error class with err set.
+ */
+static int create_owned(const struct store_opts *opts, char *err, size_t errlen)
+{
+	int fd;
+
+	if (!opts->owner_set || opts->readonly || geteuid() != 0)
+		return STORE_OK;
+	fd = open(opts->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return STORE_OK;	/* it exists (or cannot be made: sqlite3_open says why) */
+	if (fchown(fd, (uid_t)opts->owner_uid, (gid_t)opts->owner_gid) < 0 || fchmod(fd, 0640) < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: cannot give the new store to uid %u: %s", opts->path,
+				 opts->owner_uid, strerror(errno));
+		close(fd);
+		unlink(opts->path);
+		return STORE_EIO;
+	}
+	close(fd);
+	return STORE_OK;
+}
+
 /* store_open - open or create the store; see store.h */
 int store_open(const struct store_opts *opts, struct store **out, char *err, size_t errlen)
 {
@@ -367,6 +398,8 @@ int store_open(const struct store_opts *opts, struct store **out, char *err, siz
 	flags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (!st->readonly)
 		sidecar_modes(st->path);
+	if ((rc = create_owned(opts, err, errlen)) != STORE_OK)
+		goto fail;
 	rc = sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		rc = store_sqlerr(st, rc, "cannot open");

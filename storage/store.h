@@ -42,6 +42,10 @@ struct store_opts {
 	int busy_timeout_ms;           /* 0 means 5000 */
 	const char *const *own_domains; /* internal domains (and their subdomains) */
 	size_t n_own_domains;
+	/* root only: a store that does not exist yet is created empty, 0640, owned by
+	 * these (the service user), before SQLite opens it; its -wal and -shm follow */
+	int owner_set;
+	unsigned owner_uid, owner_gid;
 };
 
 /* error classes: what a caller does next depends on them */
