@@ -7,6 +7,10 @@
  * import (ingest.h), then commits the batch in one transaction.  Each file
  * is deleted only after its batch is committed; a crash between the two
  * only makes the next run store it again, which the store recognises.
+ * Batches start small after a start or an error (WORKER_FIRST_BATCH) and
+ * double with each commit up to INGEST_BATCH_MESSAGES, and a batch takes
+ * no more messages once WORKER_BATCH_MS have passed: a crmilter restarted
+ * faster than a whole batch still drains the spool.
  *
  * When the store is locked, full, read-only, missing or damaged, the
  * pipeline is closed, the files stay in new/ and the worker retries with a
@@ -50,6 +54,8 @@
 #define WORKER_GATHER_MS   300      /* after a wake-up, let a batch gather */
 #define WORKER_NICE        19       /* the MTA's callbacks come first */
 #define WORKER_LAG_S       60       /* a spool file this old: leave SCHED_IDLE */
+#define WORKER_FIRST_BATCH 8        /* messages of the first batch after a start or an error */
+#define WORKER_BATCH_MS    250      /* a batch takes no more messages after this long */
 
 enum item_state { ITEM_PENDING, ITEM_STORED, ITEM_FAILED };
 
@@ -314,8 +320,18 @@ static void close_pipeline(void)
 	w_ingest = NULL;
 }
 
+/* monotonic_ms - milliseconds of CLOCK_MONOTONIC (no wall clock: it may jump) */
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
- * run_batch - ingest files [*pos, ...) of the listing, at most max of them
+ * run_batch - ingest files [*pos, ...) of the listing, at most max of them,
+ * and no more once WORKER_BATCH_MS have gone into parsing them
  * Advances *pos past the files handled.  Returns STORE_OK, or the store
  * error class that stopped the batch (files stay in new/).
  */
@@ -323,6 +339,7 @@ static int run_batch(const struct spool_list *l, size_t *pos, size_t max)
 {
 	char err[1024];
 	size_t bytes = 0, start = *pos, i;
+	int64_t began = monotonic_ms();
 	int rc = STORE_OK;
 
 	batch_clear(&w_batch);
@@ -332,7 +349,8 @@ static int run_batch(const struct spool_list *l, size_t *pos, size_t max)
 		w_batch.cap = max;
 	}
 	for (i = start; i < l->n && w_batch.n < max; i++) {
-		if (w_batch.n > 0 && bytes + l->sizes[i] > WORKER_BATCH_BYTES)
+		if (w_batch.n > 0 && (bytes + l->sizes[i] > WORKER_BATCH_BYTES ||
+				      monotonic_ms() - began >= WORKER_BATCH_MS))
 			break;
 		struct spool_msg m;
 		if (spool_read(w_spool, SPOOL_NEW, l->names[i], &m, err, sizeof err) < 0) {
@@ -441,6 +459,8 @@ static void *worker_main(void *arg)
 {
 	char err[1024];
 	int backoff = 0, single = 0;
+	size_t limit = WORKER_FIRST_BATCH;	/* doubles with each batch committed */
+	int was_empty = 0;	/* new/ was empty last time: a wake-up is fresh mail, let it gather */
 	time_t last_recount = time(NULL);
 	(void)arg;
 	/* Linux: nice applies to this thread only */
@@ -449,7 +469,7 @@ static void *worker_main(void *arg)
 	set_idle(1);
 
 	for (;;) {
-		if (nap(backoff ? backoff : WORKER_POLL_S) || (!backoff && gather()))
+		if (nap(backoff ? backoff : WORKER_POLL_S) || (!backoff && was_empty && gather()))
 			break;
 		if (w_ingest && w_generation != milter_cfg_generation()) {
 			msg_info("configuration changed: reopening the store");
@@ -480,11 +500,14 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		set_idle(!backed_up(&l));
+		was_empty = l.n == 0;
 		size_t pos = 0;
 		int rc = STORE_OK;
 		while (pos < l.n && rc == STORE_OK) {
 			size_t before = pos;
-			rc = run_batch(&l, &pos, single ? 1 : INGEST_BATCH_MESSAGES);
+			rc = run_batch(&l, &pos, single ? 1 : limit);
+			if (rc == STORE_OK && limit < INGEST_BATCH_MESSAGES)
+				limit = limit * 2 < INGEST_BATCH_MESSAGES ? limit * 2 : INGEST_BATCH_MESSAGES;
 			if (rc == STORE_EINVAL) {
 				/* the store refused the batch: find the culprit one by one */
 				single = INGEST_BATCH_MESSAGES;
@@ -498,6 +521,7 @@ static void *worker_main(void *arg)
 		}
 		spool_list_free(&l);
 		if (rc != STORE_OK) {
+			limit = WORKER_FIRST_BATCH;
 			backoff = backoff ? (backoff * 2 > WORKER_BACKOFF_MAX ? WORKER_BACKOFF_MAX :
 					     backoff * 2) : 1;
 			continue;
