@@ -93,8 +93,16 @@ static struct ingest *w_ingest;
 static unsigned w_generation;
 static char w_last_err[1024];     /* the last store error logged, to log each once */
 static char *w_db_path;           /* the store file the pipeline has open */
-static dev_t w_db_dev;            /* ... and its identity, to notice it deleted or replaced */
-static ino_t w_db_ino;
+
+/* the identity of a file the pipeline has open, to notice it deleted or replaced */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	int known;
+};
+enum { ID_DB, ID_WAL, ID_SHM, ID_N };
+static const char *const id_suffix[ID_N] = { "", "-wal", "-shm" };
+static struct file_id w_ids[ID_N];
 
 /* item_clear - free what one item holds */
 static void item_clear(struct item *it)
@@ -276,6 +284,39 @@ static void log_item(const struct item *it)
 	}
 }
 
+/* file_id_take - remember the identity of PATH SUFFIX in ID (unknown when absent) */
+static void file_id_take(struct file_id *id, const char *path, const char *suffix)
+{
+	char p[4096];
+	struct stat st;
+
+	snprintf(p, sizeof p, "%s%s", path, suffix);
+	id->known = stat(p, &st) == 0;
+	id->dev = id->known ? st.st_dev : 0;
+	id->ino = id->known ? st.st_ino : 0;
+}
+
+/*
+ * file_id_same - 1 when PATH SUFFIX is still the file ID names (or ID is
+ * unknown and the file is still absent; one made later is taken then), 0
+ * when it was deleted or replaced
+ */
+static int file_id_same(struct file_id *id, const char *path, const char *suffix)
+{
+	char p[4096];
+	struct stat st;
+	int here;
+
+	snprintf(p, sizeof p, "%s%s", path, suffix);
+	here = stat(p, &st) == 0;
+	if (!id->known) {
+		if (here)
+			*id = (struct file_id){ st.st_dev, st.st_ino, 1 };
+		return 1;
+	}
+	return here && st.st_dev == id->dev && st.st_ino == id->ino;
+}
+
 /* open_pipeline - (re)open the pipeline with the current configuration; 0 or a store_err */
 static int open_pipeline(char *err, size_t errlen)
 {
@@ -285,11 +326,12 @@ static int open_pipeline(char *err, size_t errlen)
 	free(w_db_path);
 	w_db_path = NULL;
 	if (rc == STORE_OK && cfg->conf.database) {
-		struct stat st;
-		if (stat(cfg->conf.database, &st) == 0) {
-			w_db_path = xstrdup(cfg->conf.database);
-			w_db_dev = st.st_dev;
-			w_db_ino = st.st_ino;
+		w_db_path = xstrdup(cfg->conf.database);
+		for (int k = 0; k < ID_N; k++)
+			file_id_take(&w_ids[k], w_db_path, id_suffix[k]);
+		if (!w_ids[ID_DB].known) {
+			free(w_db_path);
+			w_db_path = NULL;
 		}
 	}
 	milter_cfg_put(cfg);
@@ -300,16 +342,40 @@ static int open_pipeline(char *err, size_t errlen)
 	return rc;
 }
 
-/* store_file_gone - 1 (and a warning) when the open store's file was deleted or replaced */
+/*
+ * store_file_gone - 1 (and a warning) when a file of the open store was
+ * deleted or replaced: the database file, or its -wal or -shm.  What was
+ * committed into a -wal deleted under the connection lives only in the
+ * deleted file the connection still holds: it is first copied into the
+ * database file through that connection (a checkpoint), which saves it
+ * while the database file is still the one open.  Either way the caller
+ * keeps the current batch's spool files and reopens the store.
+ */
 static int store_file_gone(void)
 {
-	struct stat st;
+	char err[1024];
+	int k;
+
 	if (!w_ingest || !w_db_path)
 		return 0;
-	if (stat(w_db_path, &st) == 0 && st.st_dev == w_db_dev && st.st_ino == w_db_ino)
+	for (k = 0; k < ID_N && file_id_same(&w_ids[k], w_db_path, id_suffix[k]); k++)
+		;
+	if (k == ID_N)
 		return 0;
-	msg_warn("store file %s was removed or replaced: opening it again; the spool keeps "
-		 "what was not stored in it", w_db_path);
+	if (k == ID_DB) {
+		msg_warn("store file %s was removed or replaced: opening it again; the spool keeps "
+			 "what was not stored in it", w_db_path);
+		return 1;
+	}
+	msg_warn("store file %s%s was removed or replaced under crmilter: copying what it held"
+		 " into %s, then opening the store again; the spool keeps the messages of the"
+		 " batch in hand", w_db_path, id_suffix[k], w_db_path);
+	if (store_checkpoint(ingest_store(w_ingest), err, sizeof err) != STORE_OK)
+		msg_warn("store %s: saving the write-ahead log failed: %s; the messages committed"
+			 " since its last checkpoint may be lost: check the store (crmctl status)",
+			 w_db_path, err);
+	else
+		msg_info("store %s: the write-ahead log was saved into the database file", w_db_path);
 	return 1;
 }
 

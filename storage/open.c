@@ -424,6 +424,23 @@ fail:
 	return rc;
 }
 
+/* store_checkpoint - see store.h */
+int store_checkpoint(struct store *st, char *err, size_t errlen)
+{
+	int busy = 0, logged = 0, done = 0, rc;
+
+	st->err = err;
+	st->errlen = errlen;
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &logged, &done);
+	busy = rc == SQLITE_OK && logged >= 0 && done < logged;
+	rc = rc != SQLITE_OK ? store_sqlerr(st, rc, "checkpoint")
+	     : busy ? store_fail(st, STORE_EBUSY, "%s: checkpoint: %d of %d WAL frames copied",
+				 st->path, done, logged) : STORE_OK;
+	st->err = NULL;
+	st->errlen = 0;
+	return rc;
+}
+
 /* store_close - finish statements and close; NULL is fine */
 void store_close(struct store *st)
 {

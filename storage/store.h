@@ -148,6 +148,14 @@ struct store_result {
  */
 int store_open(const struct store_opts *opts, struct store **out, char *err, size_t errlen);
 
+/*
+ * store_checkpoint - copy every frame of the WAL into the database file and
+ * truncate the WAL, through this connection (which still reads a WAL that
+ * was deleted under it).  Returns STORE_OK, STORE_EBUSY when a reader kept
+ * frames from being copied, or another class, with the reason in err.
+ */
+int store_checkpoint(struct store *st, char *err, size_t errlen);
+
 /* store_close - finish statements and close; NULL is fine */
 void store_close(struct store *st);
 
