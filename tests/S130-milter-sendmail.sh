@@ -50,7 +50,7 @@ write_conf "$TMP/crmilter.conf" \
 	PidFile "$RUN/crmilter.pid" \
 	InternalHosts 192.0.2.0/24
 sed -i "s#^Database .*#Database $DB#" "$TMP/crmilter.conf"
-q() { sqlite3 -readonly -separator ' ' "$DB" "$1" 2> /dev/null; }
+q() { sqlite3 -readonly -cmd ".timeout 10000" -separator ' ' "$DB" "$1" 2> /dev/null; }
 
 # the private instance, then the shipped crmilter lines with our socket
 cat > "$TMP/test.mc" <<EOF

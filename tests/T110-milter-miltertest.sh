@@ -36,7 +36,7 @@ write_conf "$TMP/crmilter.conf" \
 	MaxMessageSize 100k
 sed -i "s#^Database .*#Database $DB#" "$TMP/crmilter.conf"
 
-q() { sqlite3 -readonly "$DB" "$1" 2> /dev/null; }
+q() { sqlite3 -readonly -cmd ".timeout 10000" "$DB" "$1" 2> /dev/null; }
 mt_run() { miltertest -D sock="unix:$SOCK" -D lib="$LUA/lib.lua" -s "$LUA/$1"; }
 wait_spool_empty() {
 	local i=0

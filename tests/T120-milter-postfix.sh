@@ -42,7 +42,7 @@ sed -i "s#^Database .*#Database $TMP/store/crm.db#" "$TMP/crmilter.conf"
 DB=$TMP/store/crm.db
 LOG=$TMP/crmilter.log
 
-q() { sqlite3 -readonly "$DB" "$1" 2> /dev/null; }
+q() { sqlite3 -readonly -cmd ".timeout 10000" "$DB" "$1" 2> /dev/null; }
 
 # wait_spool_empty SECONDS - the worker has ingested everything in new/
 wait_spool_empty() {

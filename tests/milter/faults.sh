@@ -88,7 +88,7 @@ send() {
 		> "$TMP/$prefix.send.out" 2>&1
 }
 
-q() { sqlite3 -readonly "$DB" "$1" 2> /dev/null; }
+q() { sqlite3 -readonly -cmd ".timeout 10000" "$DB" "$1" 2> /dev/null; }
 
 wait_for() {
 	local limit=$1 i=0; shift
