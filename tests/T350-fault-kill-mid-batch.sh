@@ -4,8 +4,9 @@
 # store exactly once.  Two rounds of 300 messages, gathered in the spool
 # behind a held lock; crmilter is stopped (SIGSTOP), the lock released and
 # crmilter continued (SIGCONT) so that its worker starts draining at once:
-# round 1 is killed 100 ms into it (parsing, writing or committing one of
-# its growing batches), round 2 right after a commit, while that batch's
+# round 1 is killed as soon as its first batch is committed (new/ holds fewer
+# than 300), while the next batch is being parsed, written or committed (at a
+# fixed delay instead, a fast machine drains all 300 first), round 2 right after a commit, while that batch's
 # spool files are being removed one by one.
 . "$(dirname "$0")/test-lib.sh"
 . "$CRM_TOP/tests/milter/faults.sh"
@@ -14,16 +15,15 @@ fault_setup
 
 # killer MODE - SIGKILL crmilter at the moment MODE names (polls every ms)
 killer() {
-	python3 - "$1" "$CRM_PID" "$LOG" "$TMP/killer-ready" <<'PY'
+	python3 - "$1" "$CRM_PID" "$LOG" "$TMP/killer-ready" "$SPOOL_DIR/new" <<'PY'
 import os, sys, time
-mode, pid, log, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+mode, pid, log, ready, new = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 count = lambda what: open(log, errors="replace").read().count(what)
 logged0 = count(" logged; ")
 open(ready, "w").close()
 end = time.time() + 60
 while time.time() < end:
-    if mode == "batch" and os.path.exists(ready + ".go"):
-        time.sleep(0.1)
+    if mode == "batch" and os.path.exists(ready + ".go") and len(os.listdir(new)) < 300:
         break
     if mode == "log" and count(" logged; ") > logged0:
         break
