@@ -36,6 +36,12 @@ void cli_print_json(json_t *v);
 /* cli_who - the Unix user running crmctl (with SUDO_USER when set) into BUF; returns BUF */
 const char *cli_who(char *buf, size_t len);
 
+/*
+ * cli_need_domains - 0 when the configuration names the company's Domains;
+ * else -1, after saying that WHAT ("crmctl import") cannot work without them
+ */
+int cli_need_domains(const struct cli *cli, const char *what);
+
 /* cli_error - print "crmctl: message" on stderr */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

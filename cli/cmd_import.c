@@ -135,6 +135,8 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		cli_error("import: no PATH given");
 		return CLI_USAGE;
 	}
+	if (cli_need_domains(cli, "crmctl import") < 0)
+		return CLI_USAGE;
 	char err[1024];
 	struct import_counts c = { .verbose = cli->verbose };
 	struct ingest *in;

@@ -28,7 +28,7 @@
 /* rules_check - crmctl rules check [FILE] */
 static int rules_check(struct cli *cli, int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : cli->conf.rules;
+	const char *path = argc > 1 ? argv[1] : NULL;
 	char err[65536];
 	struct rules *r;
 
@@ -36,11 +36,17 @@ static int rules_check(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "usage: crmctl rules check [FILE]\n");
 		return CLI_USAGE;
 	}
-	if (rules_load(path, &r, err, sizeof err) < 0) {
+	if ((path ? rules_load(path, &r, err, sizeof err)
+		  : ingest_load_rules(&cli->conf, &r, err, sizeof err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return CLI_PARTIAL;
 	}
-	printf("%s: ok, %zu rules\n", path, rules_count(r));
+	if (rules_path(r))
+		printf("%s: ok, %zu rules, sha256 %s\n", rules_path(r), rules_count(r),
+		       rules_sha256(r));
+	else
+		printf("%s: absent: the built-in rules are in force (RulesFile is not set)\n",
+		       cli->conf.rules);
 	rules_unref(r);
 	return CLI_OK;
 }
@@ -254,6 +260,8 @@ static int rules_explain(struct cli *cli, int argc, char **argv)
 		fputs(usage, stderr);
 		return CLI_USAGE;
 	}
+	if (cli_need_domains(cli, "crmctl rules explain") < 0)
+		return CLI_USAGE;
 	mail_init();
 	if (cli->conf.freemail && mail_freemail_load(cli->conf.freemail, err, sizeof err) < 0)
 		cli_error("%s (free-mail domains unknown)", err);
@@ -327,6 +335,8 @@ static int rules_apply(struct cli *cli, int argc, char **argv)
 		fputs(usage, stderr);
 		return CLI_USAGE;
 	}
+	if (cli_need_domains(cli, "crmctl rules apply") < 0)
+		return CLI_USAGE;
 	rc = ingest_open(&cli->conf, NULL, NULL, &in, err, sizeof err);
 	if (rc != STORE_OK) {
 		fprintf(stderr, "%s\n", err);

@@ -9,11 +9,13 @@
  * the age of the oldest: the ingest lag; failed/; tmp/), and the store's
  * numbers (storage's store_status: messages logged and skipped in the last
  * hour and day by milter arrival, totals, contacts, unassigned threads,
- * size, schema version).  The first line of the plain output is a plugin
+ * size, schema version), and the rules: RulesFile's (count, sha256) beside
+ * those crmilter put in force (its note in the spool).  The first line of the plain output is a plugin
  * line, "CRMILTER OK - ... | perfdata", and the exit status follows the
- * plugin convention: 0 OK, 1 WARNING (spool lagging past --warn-age, or
- * messages in failed/), 2 CRITICAL (crmilter not running, spool lagging
- * past --crit-age, store damaged), 3 UNKNOWN (something could not be read,
+ * plugin convention: 0 OK, 1 WARNING (spool lagging past --warn-age,
+ * messages in failed/, a rules file that does not load or is not the one in
+ * force), 2 CRITICAL (crmilter not running, spool lagging past --crit-age,
+ * no Domains, store damaged), 3 UNKNOWN (something could not be read,
  * or bad arguments).  The durations default to 5m and 30m.
  */
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "../ingest/ingest.h"
 #include "../milter/spool.h"
 
 enum { ST_OK = 0, ST_WARNING = 1, ST_CRITICAL = 2, ST_UNKNOWN = 3 };
@@ -195,6 +198,58 @@ static json_t *spool_json(struct cli *cli, const struct status_opts *opt, int64_
 	return o;
 }
 
+/* in_force_json - {"file", "sha256", "rules", "since"} of the rules crmilter
+ * last put in force (its note in the spool), or null; a new value */
+static json_t *in_force_json(const char *spool)
+{
+	char buf[8192], file[4096], sha[65];
+	long long since;
+	size_t count;
+
+	if (spool_state_read(spool, SPOOL_RULES_STATE, buf, sizeof buf) < 0 ||
+	    sscanf(buf, "%4095[^\n]\n%64[0-9a-f]\n%zu\n%lld", file, sha, &count, &since) != 4)
+		return json_null();
+	return json_pack("{s:o,s:s,s:I,s:I}", "file", strcmp(file, "-") ? json_string(file)
+							      : json_null(),
+			 "sha256", sha, "rules", (json_int_t)count, "since", (json_int_t)since);
+}
+
+/*
+ * rules_json - the rules crmilter.conf names, {"file" (null: built-in),
+ * "sha256", "rules", "in_force"} or {"file", "error", "in_force"}: a new
+ * value.  Problems into V: no Domains, a rules file that does not load, a
+ * running crmilter whose rules in force differ from the file's.
+ */
+static json_t *rules_json(struct cli *cli, int running, struct verdict *v)
+{
+	char err[65536];
+	struct rules *r;
+	json_t *o = json_object(), *now = in_force_json(cli->conf.spool);
+	const char *sha = json_string_value(json_object_get(now, "sha256"));
+
+	if (!cli->conf.domains.n)
+		problem(v, ST_CRITICAL, "Domains is not set in %s: crmilter refuses to start",
+			cli->conf.path ? cli->conf.path : CONF_DEFAULT_PATH);
+	if (ingest_load_rules(&cli->conf, &r, err, sizeof err) < 0) {
+		err[strcspn(err, "\n")] = '\0';
+		json_object_set_new(o, "file", json_string(cli->conf.rules));
+		json_object_set_new(o, "error", json_string(err));
+		problem(v, ST_WARNING, "rules: %s (crmctl rules check): crmilter %s", err,
+			running ? "keeps the rules in force; a restart fails" : "cannot start");
+	} else {
+		json_object_set_new(o, "file", rules_path(r) ? json_string(rules_path(r)) : json_null());
+		json_object_set_new(o, "sha256", json_string(rules_sha256(r)));
+		json_object_set_new(o, "rules", json_integer((json_int_t)rules_count(r)));
+		if (running && sha && strcmp(sha, rules_sha256(r)) != 0)
+			problem(v, ST_WARNING, "crmilter has older rules in force (sha256 %.12s...): "
+				"reload it (SIGHUP) to apply %s", sha,
+				rules_path(r) ? rules_path(r) : "the built-in rules");
+		rules_unref(r);
+	}
+	json_object_set_new(o, "in_force", running ? now : (json_decref(now), json_null()));
+	return o;
+}
+
 /* store_json - store_status of the configured store, or {"path", "error"}: a new value; problems into V */
 static json_t *store_json(struct cli *cli, int64_t now, struct verdict *v)
 {
@@ -255,6 +310,34 @@ static void first_line(json_t *root, const struct status_opts *opt)
 	printf("\n");
 }
 
+/* print_rules - "rules:" lines: the file's, and crmilter's in force when they differ */
+static void print_rules(json_t *r)
+{
+	json_t *now = json_object_get(r, "in_force");
+	const char *file = json_string_value(json_object_get(r, "file"));
+	const char *sha = json_string_value(json_object_get(r, "sha256"));
+	const char *in_sha = json_string_value(json_object_get(now, "sha256"));
+	char when[32];
+
+	if (json_object_get(r, "error"))
+		printf("rules:      %s\n", json_string_value(json_object_get(r, "error")));
+	else if (file)
+		printf("rules:      %s, %" JSON_INTEGER_FORMAT " rules, sha256 %s\n", file,
+		       num(r, "rules"), sha);
+	else
+		printf("rules:      the built-in rules (no rules file)\n");
+	if (!in_sha)
+		return;
+	format_utc(num(now, "since"), when, sizeof when);
+	if (sha && strcmp(sha, in_sha) == 0)
+		printf("in force:   the same, since %s UTC\n", when);
+	else
+		printf("in force:   %s, %" JSON_INTEGER_FORMAT " rules, sha256 %s, since %s UTC\n",
+		       json_string_value(json_object_get(now, "file")) ?
+		       json_string_value(json_object_get(now, "file")) : "the built-in rules",
+		       num(now, "rules"), in_sha, when);
+}
+
 /* print_plain - the plugin line, then one line per subject for a person */
 static void print_plain(json_t *root, const struct status_opts *opt)
 {
@@ -274,6 +357,7 @@ static void print_plain(json_t *root, const struct status_opts *opt)
 		printf("crmilter:   unknown (no PidFile)\n");
 	else
 		printf("crmilter:   not running\n");
+	print_rules(json_object_get(root, "rules"));
 	if (json_object_get(sp, "error")) {
 		printf("spool:      %s\n", json_string_value(json_object_get(sp, "error")));
 	} else {
@@ -322,7 +406,10 @@ static int run_status(struct cli *cli, const struct status_opts *opt)
 	int64_t now = (int64_t)time(NULL);
 	json_t *root = json_object(), *sp;
 
-	json_object_set_new(root, "crmilter", daemon_json(cli, &v));
+	json_t *d = daemon_json(cli, &v);
+	json_object_set_new(root, "crmilter", d);
+	json_object_set_new(root, "rules", rules_json(cli, json_is_true(json_object_get(d, "running")),
+						      &v));
 	sp = spool_json(cli, opt, now, &v);
 	json_object_set_new(root, "spool", sp);
 	json_object_set_new(root, "lag", json_integer(num(sp, "oldest_age") > 0

@@ -85,6 +85,17 @@ void cli_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* cli_need_domains - see cli.h */
+int cli_need_domains(const struct cli *cli, const char *what)
+{
+	if (cli->conf.domains.n)
+		return 0;
+	cli_error("%s: Domains is not set: %s cannot tell the company's mail from the "
+		  "world's; set Domains to the company's own domains (crmilter.conf(5))",
+		  cli->conf.path ? cli->conf.path : CONF_DEFAULT_PATH, what);
+	return -1;
+}
+
 /* cli_open_store - see cli.h */
 struct store *cli_open_store(struct cli *cli, int readonly)
 {

@@ -39,7 +39,8 @@ struct conf {
 	char *user;                  /* UserID: service user */
 	char *pidfile;               /* PidFile */
 	char *spool;                 /* SpoolDirectory */
-	char *rules;                 /* RulesFile */
+	char *rules;                 /* RulesFile (absolute: see conf_load) */
+	int rules_given;             /* RulesFile was set in the file: it must exist */
 	char *freemail;              /* FreemailDomains: file, one domain a line */
 	char *originating_name;      /* OriginatingName: {daemon_name} of outbound */
 	char *viewer_listen;         /* ViewerListen: addr:port */
@@ -66,7 +67,9 @@ struct conf {
  * conf_load - read a configuration file into *out
  *
  * path NULL means CONF_DEFAULT_PATH, which may be absent (defaults apply);
- * a path given explicitly must exist.  Returns 0 on success.  On error returns
+ * a path given explicitly must exist.  Every key that names a file
+ * (Database, RulesFile, SpoolDirectory...) comes back absolute: a relative
+ * value is taken from the configuration file's folder.  Returns 0 on success.  On error returns
  * -1, writes "FILE:LINE: message" into err, and leaves *out untouched.  The
  * caller frees the result with conf_free().
  */

@@ -23,7 +23,9 @@
 
 #define CONF_MAX_FILE (1024 * 1024)
 
-enum conf_type { T_STRING, T_LIST, T_RAW, T_SIZE, T_MSEC, T_FACILITY, T_BOOL, T_AUTH,
+/* T_PATH: a string that names a file; relative, it is taken from the folder
+ * of the configuration file (CONF_DEFAULT_PATH's when there is none) */
+enum conf_type { T_STRING, T_PATH, T_LIST, T_RAW, T_SIZE, T_MSEC, T_FACILITY, T_BOOL, T_AUTH,
 		 T_DAYS };
 
 struct conf_key {
@@ -35,22 +37,22 @@ struct conf_key {
 
 #define K(name, type, field, def) { name, type, offsetof(struct conf, field), def }
 static const struct conf_key conf_keys[] = {
-	K("Database",        T_STRING,   database,         "/var/lib/crmilter/crmilter.db"),
+	K("Database",        T_PATH,     database,         "/var/lib/crmilter/crmilter.db"),
 	K("Socket",          T_STRING,   socket,           "local:/run/crmilter/crmilter.sock"),
 	K("UserID",          T_STRING,   user,             "crmilter"),
-	K("PidFile",         T_STRING,   pidfile,          "/run/crmilter/crmilter.pid"),
-	K("SpoolDirectory",  T_STRING,   spool,            "/var/spool/crmilter"),
-	K("RulesFile",       T_STRING,   rules,            "/etc/crmilter/rules"),
-	K("FreemailDomains", T_STRING,   freemail,         CRM_DATADIR "/freemail-domains.txt"),
+	K("PidFile",         T_PATH,     pidfile,          "/run/crmilter/crmilter.pid"),
+	K("SpoolDirectory",  T_PATH,     spool,            "/var/spool/crmilter"),
+	K("RulesFile",       T_PATH,     rules,            "rules"),
+	K("FreemailDomains", T_PATH,     freemail,         CRM_DATADIR "/freemail-domains.txt"),
 	K("OriginatingName", T_STRING,   originating_name, "ORIGINATING"),
 	K("ViewerListen",    T_STRING,   viewer_listen,    "127.0.0.1:8025"),
-	K("ViewerTLSCert",   T_STRING,   viewer_tls_cert,  NULL),
-	K("ViewerTLSKey",    T_STRING,   viewer_tls_key,   NULL),
+	K("ViewerTLSCert",   T_PATH,     viewer_tls_cert,  NULL),
+	K("ViewerTLSKey",    T_PATH,     viewer_tls_key,   NULL),
 	K("ViewerAuth",      T_AUTH,     viewer_auth,      "form"),
 	K("ViewerProxyHeader", T_STRING, viewer_proxy_header, "X-Remote-User"),
 	K("ViewerProxyAddresses", T_LIST, viewer_proxy_addresses, "127.0.0.1/32 ::1/128"),
-	K("ViewerSessionKeyFile", T_STRING, viewer_session_key, "/var/lib/crmilter/viewer.key"),
-	K("ViewerAccessLog", T_STRING,   viewer_access_log, NULL),
+	K("ViewerSessionKeyFile", T_PATH,   viewer_session_key, "/var/lib/crmilter/viewer.key"),
+	K("ViewerAccessLog", T_PATH,     viewer_access_log, NULL),
 	K("ViewerAdminsSeePrivate", T_BOOL, viewer_admins_see_private, "no"),
 	K("ViewerMetricsFrom", T_LIST,   viewer_metrics_from, "127.0.0.0/8 ::1/128"),
 	K("Domains",         T_LIST,     domains,          NULL),
@@ -151,6 +153,7 @@ static const char *set_value(struct conf *c, const struct conf_key *k, const cha
 
 	switch (k->type) {
 	case T_STRING:
+	case T_PATH:
 		free(*(char **)field);
 		*(char **)field = xstrdup(value);
 		return NULL;
@@ -214,8 +217,8 @@ static const struct conf_key *find_key(const char *name)
 	return NULL;
 }
 
-/* conf_defaults - every key at its default */
-void conf_defaults(struct conf *c)
+/* defaults - every key at its default, paths still as written */
+static void defaults(struct conf *c)
 {
 	memset(c, 0, sizeof *c);
 	for (size_t i = 0; i < N_KEYS; i++)
@@ -223,12 +226,46 @@ void conf_defaults(struct conf *c)
 			msg_panic("conf: bad default for %s", conf_keys[i].name);
 }
 
+/*
+ * resolve_paths - make every relative T_PATH value of C absolute, taken from
+ * the folder of FILE (the configuration file, as given; made absolute through
+ * the current directory, so that a daemon that leaves it still finds them)
+ */
+static void resolve_paths(struct conf *c, const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char *dir = slash ? xstrndup(file, slash == file ? 1 : (size_t)(slash - file)) : xstrdup(".");
+	char *abs = realpath(dir, NULL);
+
+	if (abs) {
+		free(dir);
+		dir = abs;
+	}
+	for (size_t i = 0; i < N_KEYS; i++) {
+		char **field = (char **)((char *)c + conf_keys[i].offset);
+		if (conf_keys[i].type != T_PATH || !*field || (*field)[0] == '/' || !(*field)[0])
+			continue;
+		char *full = xmalloc(strlen(dir) + strlen(*field) + 2);
+		sprintf(full, "%s/%s", dir, *field);
+		free(*field);
+		*field = full;
+	}
+	free(dir);
+}
+
+/* conf_defaults - every key at its default */
+void conf_defaults(struct conf *c)
+{
+	defaults(c);
+	resolve_paths(c, CONF_DEFAULT_PATH);
+}
+
 /* conf_free - release every string and list */
 void conf_free(struct conf *c)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
 		void *field = (char *)c + conf_keys[i].offset;
-		if (conf_keys[i].type == T_STRING) {
+		if (conf_keys[i].type == T_STRING || conf_keys[i].type == T_PATH) {
 			free(*(char **)field);
 			*(char **)field = NULL;
 		} else if (conf_keys[i].type == T_LIST) {
@@ -296,7 +333,7 @@ int conf_load(const char *path, struct conf *out, char *err, size_t errlen)
 		free(text);
 		return -1;
 	}
-	conf_defaults(&c);
+	defaults(&c);
 	unsigned lineno = 0;
 	for (char *line = text, *next; line; line = next) {
 		next = strchr(line, '\n');
@@ -317,6 +354,8 @@ int conf_load(const char *path, struct conf *out, char *err, size_t errlen)
 		free(orig);
 	}
 	free(text);
+	resolve_paths(&c, path);
+	c.rules_given = seen[find_key("RulesFile") - conf_keys];
 	c.path = xstrdup(path);
 	*out = c;
 	return 0;

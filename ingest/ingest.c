@@ -51,6 +51,7 @@ struct ingest {
 	pthread_mutex_t lock;        /* guards rules */
 	struct rules *rules;
 	char *rules_path;            /* RulesFile, or NULL */
+	int rules_given;             /* RulesFile was set: it must load */
 	ingest_report_fn report;
 	void *arg;
 	struct queued q[INGEST_BATCH_MESSAGES];
@@ -70,16 +71,60 @@ static enum store_raw raw_mode(enum conf_raw r)
 	return STORE_RAW_FULL;
 }
 
-/* file_exists - 1 when PATH names something (readable or not) */
-static int file_exists(const char *path)
+/*
+ * rules_source - the rules file to load: PATH, or NULL for the built-in
+ * rules when PATH is not REQUIRED and nothing is there.  A file that is named
+ * (RulesFile set), or that was read before, must load: it is never replaced
+ * by the built-in rules, whose team-wide visibility would publish what the
+ * file keeps private.
+ */
+static const char *rules_source(const char *path, int required)
 {
-	return path && *path && (access(path, F_OK) == 0 || errno != ENOENT);
+	if (!path || !*path)
+		return NULL;
+	if (required || access(path, F_OK) == 0 || errno != ENOENT)
+		return path;
+	return NULL;
+}
+
+/*
+ * named_but_missing - 1, with "CONF:LINE: RulesFile PATH: reason" in err,
+ * when CONF sets a RulesFile that cannot be opened; else 0
+ */
+static int named_but_missing(const struct conf *conf, char *err, size_t errlen)
+{
+	unsigned line;
+
+	if (!conf->rules_given || !conf->rules || access(conf->rules, R_OK) == 0)
+		return 0;
+	line = conf_key_line(conf->path, "RulesFile", "");
+	snprintf(err, errlen, "%s:%u: RulesFile %s: %s (the built-in rules are never used in "
+		 "place of a rules file that is set)", conf->path ? conf->path : CONF_DEFAULT_PATH,
+		 line, conf->rules, strerror(errno));
+	return 1;
 }
 
 /* ingest_load_rules - see ingest.h */
 int ingest_load_rules(const struct conf *conf, struct rules **out, char *err, size_t errlen)
 {
-	return rules_load(file_exists(conf->rules) ? conf->rules : NULL, out, err, errlen);
+	if (named_but_missing(conf, err, errlen)) {
+		*out = NULL;
+		return -1;
+	}
+	return rules_load(rules_source(conf->rules, conf->rules_given), out, err, errlen);
+}
+
+/* ingest_rules_describe - see ingest.h */
+const char *ingest_rules_describe(const struct rules *r, char *buf, size_t len)
+{
+	size_t n = rules_count(r);
+
+	if (rules_path(r))
+		snprintf(buf, len, "%s, sha256 %s, %zu rule%s", rules_path(r), rules_sha256(r), n,
+			 n == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "the built-in rules (no rules file)");
+	return buf;
 }
 
 /* same_path - two optional paths are equal */
@@ -113,6 +158,17 @@ static struct rules *fallback(const char *path)
 	return r;
 }
 
+/* fallback_of - 1 when this process loaded PATH well before */
+static int fallback_of(const char *path)
+{
+	int known;
+
+	pthread_mutex_lock(&last_lock);
+	known = last_good && path && same_path(last_path, path);
+	pthread_mutex_unlock(&last_lock);
+	return known;
+}
+
 /* warn_kept - log each error of ERR (one a line), then that the old rules stay */
 static void warn_kept(const char *path, const char *err)
 {
@@ -131,10 +187,10 @@ static void warn_kept(const char *path, const char *err)
  */
 static struct rules *open_rules(const struct conf *conf, char *err, size_t errlen)
 {
-	const char *path = file_exists(conf->rules) ? conf->rules : NULL;
-	struct rules *r;
+	const char *path = rules_source(conf->rules, conf->rules_given || fallback_of(conf->rules));
+	struct rules *r = NULL;
 
-	if (rules_load(path, &r, err, errlen) == 0) {
+	if (!named_but_missing(conf, err, errlen) && rules_load(path, &r, err, errlen) == 0) {
 		remember(r, path);
 		return r;
 	}
@@ -166,6 +222,7 @@ int ingest_open(const struct conf *conf, ingest_report_fn report, void *arg,
 	}
 	in->rules = open_rules(conf, err, errlen);
 	in->rules_path = conf->rules ? strdup(conf->rules) : NULL;
+	in->rules_given = conf->rules_given;
 	if (!in->rules || (conf->rules && !in->rules_path)) {
 		rules_unref(in->rules);
 		free(in->rules_path);
@@ -198,7 +255,7 @@ struct rules *ingest_rules(struct ingest *in)
 /* ingest_reload_rules - see ingest.h */
 int ingest_reload_rules(struct ingest *in, char *err, size_t errlen)
 {
-	const char *path = file_exists(in->rules_path) ? in->rules_path : NULL;
+	const char *path = rules_source(in->rules_path, in->rules_given || rules_path(in->rules));
 	struct rules *r, *old;
 
 	if (rules_load(path, &r, err, errlen) < 0)

@@ -9,8 +9,9 @@
  * Past mail and live mail are therefore logged, threaded and associated the
  * same way.
  *
- * Rules: ingest_open() loads the configuration's RulesFile when it exists,
- * else the built-in rules.  A reload (ingest_reload_rules, or a new
+ * Rules: ingest_open() loads the configuration's RulesFile (see
+ * ingest_load_rules: a file that is set, or was read before, never gives way
+ * to the built-in rules).  A reload (ingest_reload_rules, or a new
  * ingest_open in the same process, as crmilter does after SIGHUP) builds
  * the new rules, validates them and swaps them in; a bad file keeps the
  * rules in use and its errors ("FILE:LINE:COL: message") are logged.
@@ -88,11 +89,19 @@ struct store *ingest_store(struct ingest *in);
 void ingest_close(struct ingest *in);
 
 /*
- * ingest_load_rules - the rules CONF names: its RulesFile when the file
- * exists, else the built-in rules.  Returns 0 and *out (rules_unref()), or
- * -1 with every error in err.
+ * ingest_load_rules - the rules CONF names: its RulesFile; the built-in
+ * rules only when RulesFile is not set and its default (rules, next to
+ * crmilter.conf) does not exist.  A RulesFile that is set but missing or
+ * unreadable is an error.  Returns 0 and *out (rules_unref()), or -1 with
+ * every error in err.
  */
 int ingest_load_rules(const struct conf *conf, struct rules **out, char *err, size_t errlen);
+
+/*
+ * ingest_rules_describe - "FILE, sha256 HEX, N rules" (or that the built-in
+ * rules are in force) into BUF, for logs and crmctl status; returns BUF
+ */
+const char *ingest_rules_describe(const struct rules *r, char *buf, size_t len);
 
 /*
  * ingest_reload_rules - load the rules file again: build, validate, swap.

@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libmilter/mfapi.h>
 
 #include "milter_int.h"
+#include "../ingest/ingest.h"
 
 static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct milter_cfg *cfg_current;
@@ -43,6 +45,33 @@ static void set_override(char **field, const char *value)
 		return;
 	free(*field);
 	*field = xstrdup(value);
+}
+
+/*
+ * check_domains_and_rules - what crmilter must not run without: Domains (else
+ * every message's direction is wrong), and the rules the configuration names
+ * loading well (else a typo would put the built-in rules in force).  Fills
+ * cfg->rules_in_force (log line) and cfg->rules_state (SPOOL_RULES_STATE).
+ * Returns 0, or -1 with the reason, or the rules' errors one a line, in err.
+ */
+static int check_domains_and_rules(struct milter_cfg *cfg, char *err, size_t errlen)
+{
+	const char *file = cfg->conf.path ? cfg->conf.path : CONF_DEFAULT_PATH;
+	struct rules *r;
+
+	if (!cfg->conf.domains.n) {
+		snprintf(err, errlen, "%s: Domains is not set: crmilter cannot tell inbound from "
+			 "outbound mail; set Domains to the company's own domains", file);
+		return -1;
+	}
+	if (ingest_load_rules(&cfg->conf, &r, err, errlen) < 0)
+		return -1;
+	ingest_rules_describe(r, cfg->rules_in_force, sizeof cfg->rules_in_force);
+	snprintf(cfg->rules_state, sizeof cfg->rules_state, "%s\n%s\n%zu\n%lld\n",
+		 rules_path(r) ? rules_path(r) : "-", rules_sha256(r), rules_count(r),
+		 (long long)time(NULL));
+	rules_unref(r);
+	return 0;
 }
 
 /* milter_cfg_load - see milter_int.h */
@@ -74,6 +103,10 @@ struct milter_cfg *milter_cfg_load(const char *path, const struct milter_overrid
 			cfg_free(cfg);
 			return NULL;
 		}
+	}
+	if (check_domains_and_rules(cfg, err, errlen) < 0) {
+		cfg_free(cfg);
+		return NULL;
 	}
 	cfg->refs = 1;
 	return cfg;

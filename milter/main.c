@@ -60,6 +60,7 @@ struct daemon {
 	char *unix_path;                /* the socket's path for a unix socket */
 	pthread_t main_tid, milter_tid;
 	int milter_rc;
+	struct spool *spool;
 };
 
 static struct daemon d;
@@ -265,13 +266,34 @@ static int differ(const char *a, const char *b)
 	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
 }
 
+/* warn_lines - log each line of TEXT as a warning */
+static void warn_lines(const char *text)
+{
+	for (const char *p = text, *nl; *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		msg_warn("%.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+	}
+}
+
+/* note_rules - log the rules CFG puts in force, and leave them in the spool
+ * for crmctl status */
+static void note_rules(const struct milter_cfg *cfg)
+{
+	msg_info("rules in force: %s", cfg->rules_in_force);
+	if (spool_state_write(d.spool, SPOOL_RULES_STATE, cfg->rules_state) < 0)
+		msg_warn("%s/%s: %m: crmctl status cannot tell which rules are in force",
+			 spool_dir(d.spool), SPOOL_RULES_STATE);
+}
+
 /* reload - SIGHUP: load the configuration again; keep the old one on error */
 static void reload(void)
 {
-	char err[1024];
+	char err[65536];
 	struct milter_cfg *n = milter_cfg_load(d.conf_path, &d.ov, err, sizeof err);
 	if (!n) {
-		msg_warn("%s; keeping the configuration in use", err);
+		warn_lines(err);
+		msg_warn("%s: not reloaded: keeping the configuration and rules in use",
+			 d.conf_path ? d.conf_path : CONF_DEFAULT_PATH);
 		return;
 	}
 	struct milter_cfg *cur = milter_cfg_get();
@@ -286,6 +308,7 @@ static void reload(void)
 	milter_cfg_put(cur);
 	milter_cfg_install(n);
 	msg_info("configuration reloaded from %s", d.conf_path ? d.conf_path : CONF_DEFAULT_PATH);
+	note_rules(n);
 	milter_worker_wake();
 }
 
@@ -310,7 +333,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char err[1024];
+	char err[65536];
 	int c;
 
 	/* everything we create (store, its -wal/-shm, spool files, pid file) is
@@ -345,7 +368,10 @@ int main(int argc, char **argv)
 	log_set_verbose(d.verbose);
 	struct milter_cfg *cfg = milter_cfg_load(d.conf_path, &d.ov, err, sizeof err);
 	if (!cfg) {
-		fprintf(stderr, "crmilter: %s\n", err);
+		for (char *p = err, *nl; *p; p = nl ? nl + 1 : p + strlen(p)) {
+			nl = strchr(p, '\n');
+			fprintf(stderr, "crmilter: %.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
+		}
 		return 2;
 	}
 	milter_cfg_install(cfg);
@@ -373,6 +399,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.main_tid = pthread_self();
 
+	d.spool = sp;
+	note_rules(cfg);
 	milter_set_spool(sp);
 	if (milter_worker_start(sp) < 0)
 		msg_fatal("cannot start the ingest worker: %m");

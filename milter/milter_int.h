@@ -60,6 +60,8 @@ struct milter_cfg {
 	struct conf conf;
 	struct milter_cidr *hosts;      /* InternalHosts parsed */
 	size_t n_hosts;
+	char rules_in_force[4400];      /* "FILE, sha256 HEX, N rules", for the log */
+	char rules_state[4400];         /* the same for crmctl status (SPOOL_RULES_STATE) */
 };
 
 /* the command-line overrides that outlive reloads */
@@ -71,8 +73,10 @@ struct milter_overrides {
 
 /*
  * milter_cfg_load - read PATH (NULL: the default file) into a new
- * configuration with the overrides applied and InternalHosts parsed.
- * Returns it with one reference, or NULL with "FILE:LINE: reason" in err.
+ * configuration with the overrides applied and InternalHosts parsed; it
+ * must set Domains, and the rules it names must load (checked here, so that
+ * start-up fails and a reload keeps what is in use).  Returns it with one
+ * reference, or NULL with "FILE:LINE: reason" (lines of them) in err.
  */
 struct milter_cfg *milter_cfg_load(const char *path, const struct milter_overrides *ov,
 				   char *err, size_t errlen);

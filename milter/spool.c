@@ -193,6 +193,54 @@ int spool_chown(struct spool *sp, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* spool_state_write - see spool.h */
+int spool_state_write(struct spool *sp, const char *name, const char *text)
+{
+	char tmp[SPOOL_PATH], path[SPOOL_PATH];
+	size_t len = strlen(text);
+	int fd, e;
+
+	snprintf(path, sizeof path, "%s/%s", sp->dir, name);
+	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", sp->dir, name);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+		e = errno ? errno : EIO;
+		close(fd);
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* spool_state_read - see spool.h */
+int spool_state_read(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[SPOOL_PATH];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
 /* spool_clean_tmp - see spool.h */
 size_t spool_clean_tmp(struct spool *sp)
 {

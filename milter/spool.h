@@ -173,6 +173,24 @@ int spool_fail(struct spool *sp, const char *name, const char *reason);
 /* spool_retry - move failed/NAME back into new/ and remove its reason; 0 or -1 (errno) */
 int spool_retry(struct spool *sp, const char *name);
 
+/*
+ * spool_state_write - replace the spool's state note NAME (a file in the
+ * spool folder beside new/, such as SPOOL_RULES_STATE) with TEXT, whole or
+ * not at all (written aside, then renamed).  Returns 0, or -1 (errno).
+ */
+int spool_state_write(struct spool *sp, const char *name, const char *text);
+
+/*
+ * spool_state_read - the note NAME of the spool in DIR into buf (at most
+ * len - 1 bytes, NUL-terminated); crmctl reads what crmilter wrote.
+ * Returns 0, or -1 (errno; ENOENT when crmilter never wrote it).
+ */
+int spool_state_read(const char *dir, const char *name, char *buf, size_t len);
+
+/* the rules crmilter has in force: "FILE\nSHA256\nCOUNT\nSINCE\n" (FILE
+ * "-" for the built-in rules; SINCE in seconds since the epoch) */
+#define SPOOL_RULES_STATE "rules-in-force"
+
 /* spool_reason - the reason kept for failed/NAME into buf ("" when none); returns buf */
 const char *spool_reason(struct spool *sp, const char *name, char *buf, size_t len);
 

@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <stdarg.h>
 
+#include <glib.h>
+
 #include "rules_int.h"
 #include "../common/common.h"
 
@@ -698,6 +700,15 @@ static int finish(struct loader *ld)
 	return 0;
 }
 
+/* text_sha256 - 64 hex digits of SHA-256 of TEXT into OUT (65 bytes); "" without memory */
+static void text_sha256(const char *text, char *out)
+{
+	gchar *hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+
+	snprintf(out, 65, "%s", hex ? hex : "");
+	g_free(hex);
+}
+
 /* load - parse TEXT named NAME (from file PATH or NULL) into *out; see rules.h */
 static int load(const char *name, const char *path, const char *text, struct rules **out,
 		char *err, size_t errlen)
@@ -719,6 +730,8 @@ static int load(const char *name, const char *path, const char *text, struct rul
 		diag_add(&d, name, 0, 0, "out of memory");
 	else if (text)
 		rules_parse_text(&ld, text);
+	if (r)
+		text_sha256(text ? text : rules_builtin_text(), r->sha256);
 	if (d.n == 0 && finish(&ld) < 0 && d.n == 0)
 		diag_add(&d, RULES_BUILTIN_FILE, 0, 0, "out of memory");
 	if (d.n == 0) {
@@ -797,6 +810,12 @@ void rules_unref(struct rules *r)
 const char *rules_path(const struct rules *r)
 {
 	return r->path;
+}
+
+/* rules_sha256 - see rules.h */
+const char *rules_sha256(const struct rules *r)
+{
+	return r->sha256;
 }
 
 /* rules_count - see rules.h */

@@ -138,6 +138,13 @@ void rules_unref(struct rules *r);
 /* rules_path - the file the rules came from, or NULL for built-in only */
 const char *rules_path(const struct rules *r);
 
+/*
+ * rules_sha256 - 64 hex digits of the SHA-256 of the rules file's text as it
+ * was read (of rules_builtin_text() for the built-in rules), for logs and
+ * crmctl status: the same digest as sha256sum(1) of the file.  Owned by R.
+ */
+const char *rules_sha256(const struct rules *r);
+
 /* rules_count - how many rules the file holds (built-in ones not counted) */
 size_t rules_count(const struct rules *r);
 

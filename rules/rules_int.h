@@ -191,6 +191,7 @@ enum require_auth { REQ_OFF, REQ_DMARC, REQ_ALIGNED };
 struct rules {
 	int refs;
 	char *path;
+	char sha256[65];         /* of the file's text (the built-in text: none) */
 	struct rule **v;         /* every rule in file order, then the built-in ones */
 	size_t n, n_file;
 	struct rule **sec[SEC_N];

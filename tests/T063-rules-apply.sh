@@ -12,7 +12,9 @@ if ! command -v sqlite3 > /dev/null; then
 	skip "rules apply" "needs sqlite3"
 	exit 0
 fi
-write_conf "$TMP/c.conf" RulesFile "$TMP/rules"
+# no RulesFile: its default, rules beside c.conf, does not exist yet (the
+# built-in rules), and is read once it does
+write_conf "$TMP/c.conf"
 crm() { "$CRMCTL" -c "$TMP/c.conf" "$@"; }
 crm deals import "$SCEN/deals.csv" > /dev/null
 crm import "$SCEN/mail" > /dev/null

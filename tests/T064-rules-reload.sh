@@ -51,9 +51,9 @@ kill -HUP "$CRM_PID"
 sleep 0.3
 put 2 r2@payments.example
 check "the second receipt is ingested" drained
-wait_log "keeping the rules in use"
+wait_log "keeping the configuration and rules in use"
 check_grep "a bad file is logged with its line and column" "$TMP/rules:2:25: bad regex /broken(/: missing closing parenthesis at offset 7" "$TMP/log"
-check_grep "and the rules in use are kept" "^crmilter: warning: $TMP/rules: has errors: keeping the rules in use$" "$TMP/log"
+check_grep "and the rules in use are kept" "^crmilter: warning: $TMP/c.conf: not reloaded: keeping the configuration and rules in use$" "$TMP/log"
 check_equal "the old rules still skip receipts" "skipped receipt" "$(logof r2@payments.example)"
 
 printf '[log]\nlog "everything"\n' > "$TMP/rules"

@@ -19,8 +19,16 @@ for f in "$CRM_TOP"/tests/rules/*.rules; do
 done
 
 write_conf "$TMP/r.conf" RulesFile "$CRM_TOP/tests/rules/good-empty.rules"
-check_equal "without FILE, rules check reads RulesFile" \
-	"$CRM_TOP/tests/rules/good-empty.rules: ok, 0 rules" "$("$CRMCTL" -c "$TMP/r.conf" rules check)"
+check_equal "without FILE, rules check reads RulesFile, and gives its sha256" \
+	"$CRM_TOP/tests/rules/good-empty.rules: ok, 0 rules, sha256 $(sha256sum < "$CRM_TOP/tests/rules/good-empty.rules" | cut -d' ' -f1)" \
+	"$("$CRMCTL" -c "$TMP/r.conf" rules check)"
+check_equal "without FILE and without RulesFile, rules check says the built-in rules are in force" \
+	"$TMP/rules: absent: the built-in rules are in force (RulesFile is not set)" \
+	"$("$CRMCTL" -c "$TMP/c.conf" rules check)"
+write_conf "$TMP/typo.conf" RulesFile "$CRM_TOP/tests/rules/good-empty.rulez"
+"$CRMCTL" -c "$TMP/typo.conf" rules check > /dev/null 2> "$TMP/err"
+check_equal "a RulesFile that is set but missing fails the check (exit 1)" 1 $?
+check_grep "... naming the configuration line" "^$TMP/typo.conf:4: RulesFile $CRM_TOP/tests/rules/good-empty.rulez: No such file or directory" "$TMP/err"
 "$CRMCTL" -c "$TMP/c.conf" rules check "$TMP/missing.rules" > /dev/null 2> "$TMP/err"
 check_equal "a missing file exits 1" 1 $?
 check_grep "a missing file is named" "missing.rules: No such file or directory" "$TMP/err"

@@ -37,6 +37,45 @@ static void test_defaults(void **state)
 	conf_free(&c);
 }
 
+/* a relative path is taken from the configuration's folder, not the current one */
+static void test_relative_paths(void **state)
+{
+	char dir[] = "/tmp/crmconfdirXXXXXX", path[128], want[160], err[256];
+	struct conf c;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/c.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("Database sub/x.db\nRulesFile my.rules\nSpoolDirectory /abs/spool\n", f);
+	fclose(f);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(conf_load(path, &c, err, sizeof err), 0);
+	snprintf(want, sizeof want, "%s/sub/x.db", dir);
+	assert_string_equal(c.database, want);
+	snprintf(want, sizeof want, "%s/my.rules", dir);
+	assert_string_equal(c.rules, want);
+	assert_int_equal(c.rules_given, 1);
+	assert_string_equal(c.spool, "/abs/spool");
+	conf_free(&c);
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("Domains example.com\n", f);
+	fclose(f);
+	assert_int_equal(conf_load(path, &c, err, sizeof err), 0);
+	snprintf(want, sizeof want, "%s/rules", dir);
+	assert_string_equal(c.rules, want);	/* the default: beside the file */
+	assert_int_equal(c.rules_given, 0);
+	conf_free(&c);
+	conf_defaults(&c);
+	assert_string_equal(c.rules, "/etc/crmilter/rules");
+	conf_free(&c);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_values_and_lists(void **state)
 {
 	const char *p = write_tmp("# comment\n\n  Database /tmp/x.db  \nDomains Example.com, example.net\n"
@@ -112,6 +151,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values_and_lists),
+		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_missing_files),
 		cmocka_unit_test(test_sizes_and_dates),

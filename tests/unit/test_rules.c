@@ -306,6 +306,9 @@ static void test_first_match_and_file_rules(void **state)
 
 	(void)state;
 	assert_int_equal(rules_count(r), 2);
+	/* sha256sum of the text, as the log and crmctl status show it */
+	assert_string_equal(rules_sha256(r),
+			    "0166bcbd2d069f1aadfe988e1ecc53f74e7b28850f25275719f55c92e3edfd0d");
 	eval(r, m_int, INT, 0, &d, &rec);
 	assert_int_equal(d.log, RULES_LOG);
 	assert_string_equal(d.log_reason, "internal too");
