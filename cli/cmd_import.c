@@ -111,6 +111,19 @@ static int import_path(struct ingest *in, const char *path, struct import_counts
 	return CLI_OK;
 }
 
+/* print_rules_warnings - what crmctl rules check would warn about the rules
+ * in use, on stderr: the import goes on, as crmilter does */
+static void print_rules_warnings(struct cli *cli, struct ingest *in)
+{
+	struct rules *r = ingest_rules(in);
+	char *w = NULL;
+
+	if (ingest_rules_lint(&cli->conf, r, ingest_store(in), &w) > 0)
+		fprintf(stderr, "%s\n", w);
+	free(w);
+	rules_unref(r);
+}
+
 /* cmd_import - crmctl import [-q] PATH... */
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
@@ -145,6 +158,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		cli_error("%s", err);
 		return rc == STORE_EINVAL ? CLI_USAGE : CLI_STORE;
 	}
+	print_rules_warnings(cli, in);
 	c.progress = progress_new();
 	int status = CLI_OK;
 	for (int i = optind; i < argc && status != CLI_STORE; i++) {

@@ -1,8 +1,9 @@
 /*
  * cmd_rules.c - crmctl rules check | explain | apply
  *
- *   rules check [FILE]        validate a rules file (default: RulesFile);
- *                             every error as FILE:LINE:COL: message
+ *   rules check [--strict] [FILE]  validate a rules file (default: RulesFile);
+ *                             every error as FILE:LINE:COL: message, then
+ *                             rules_lint()'s warnings (errors with --strict)
  *   rules explain [-r FILE] [--direction in|out] [--json] MESSAGE...
  *                             a dry run: every decision for each message
  *                             and the rule (file:line, text) that made it;
@@ -25,15 +26,35 @@
 
 #define EXPLAIN_MAX_MESSAGE (256u * 1024 * 1024)
 
-/* rules_check - crmctl rules check [FILE] */
+/*
+ * print_warnings - the lint warnings of R on stderr (against the Domains and,
+ * when the store exists, its deals); returns how many, -1 without memory
+ */
+static int print_warnings(struct cli *cli, const struct rules *r)
+{
+	struct store *st = cli->conf.database && access(cli->conf.database, F_OK) == 0
+				   ? cli_open_store(cli, 1) : NULL;
+	char *w = NULL;
+	int n = ingest_rules_lint(&cli->conf, r, st, &w);
+
+	store_close(st);
+	if (w)
+		fprintf(stderr, "%s\n", w);
+	free(w);
+	return n;
+}
+
+/* rules_check - crmctl rules check [--strict] [FILE] */
 static int rules_check(struct cli *cli, int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : NULL;
+	int strict = argc > 1 && strcmp(argv[1], "--strict") == 0;
+	const char *path = argc > 1 + strict ? argv[1 + strict] : NULL;
 	char err[65536];
 	struct rules *r;
+	int warned;
 
-	if (argc > 2 || (argc > 1 && argv[1][0] == '-' && argv[1][1])) {
-		fprintf(stderr, "usage: crmctl rules check [FILE]\n");
+	if (argc > 2 + strict || (path && path[0] == '-' && path[1])) {
+		fprintf(stderr, "usage: crmctl rules check [--strict] [FILE]\n");
 		return CLI_USAGE;
 	}
 	if ((path ? rules_load(path, &r, err, sizeof err)
@@ -41,13 +62,21 @@ static int rules_check(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return CLI_PARTIAL;
 	}
+	warned = print_warnings(cli, r);
 	if (rules_path(r))
-		printf("%s: ok, %zu rules, sha256 %s\n", rules_path(r), rules_count(r),
-		       rules_sha256(r));
+		printf("%s: ok, %zu rules, sha256 %s%s\n", rules_path(r), rules_count(r),
+		       rules_sha256(r), warned > 0 ? strict ? ": warnings are errors (--strict)"
+							 : ", with warnings" : "");
 	else
 		printf("%s: absent: the built-in rules are in force (RulesFile is not set)\n",
 		       cli->conf.rules);
 	rules_unref(r);
+	if (warned < 0) {
+		cli_error("out of memory");
+		return CLI_PARTIAL;
+	}
+	if (warned > 0 && strict)
+		return CLI_PARTIAL;
 	return CLI_OK;
 }
 
@@ -367,7 +396,7 @@ int cmd_rules(struct cli *cli, int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "apply") == 0)
 		return rules_apply(cli, argc - 1, argv + 1);
 	fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
-		"usage: crmctl rules check [FILE]\n"
+		"usage: crmctl rules check [--strict] [FILE]\n"
 		"       crmctl rules explain [-r RULES] [--direction in|out] [--json] MESSAGE...\n"
 		"       crmctl rules apply [--since YYYY-MM-DD] [--dry-run] [--json]\n"
 		"see crmilter-rules(5)\n");

@@ -114,6 +114,30 @@ int ingest_load_rules(const struct conf *conf, struct rules **out, char *err, si
 	return rules_load(rules_source(conf->rules, conf->rules_given), out, err, errlen);
 }
 
+/* ingest_rules_lint - see ingest.h */
+int ingest_rules_lint(const struct conf *conf, const struct rules *r, struct store *st,
+		      char **out)
+{
+	struct rules_lint_ctx ctx = {
+		.own_domains = (const char *const *)conf->domains.v,
+		.n_own_domains = conf->domains.n,
+	};
+	char err[256];
+	json_t *deals = st ? store_deals(st, err, sizeof err) : NULL, *d;
+	const char **keys = calloc(json_array_size(deals) + 1, sizeof *keys);
+	size_t i;
+	int n;
+
+	json_array_foreach(deals, i, d)
+		if (keys && json_is_string(json_object_get(d, "key")))
+			keys[ctx.n_deal_keys++] = json_string_value(json_object_get(d, "key"));
+	ctx.deal_keys = keys;
+	n = keys ? rules_lint(r, &ctx, out) : -1;
+	free(keys);
+	json_decref(deals);
+	return n;
+}
+
 /* ingest_rules_describe - see ingest.h */
 const char *ingest_rules_describe(const struct rules *r, char *buf, size_t len)
 {

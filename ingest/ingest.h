@@ -98,6 +98,14 @@ void ingest_close(struct ingest *in);
 int ingest_load_rules(const struct conf *conf, struct rules **out, char *err, size_t errlen);
 
 /*
+ * ingest_rules_lint - rules_lint() of R against CONF's Domains and, when ST
+ * is given, the deals imported into it.  Returns the number of warnings
+ * and *out (free(); NULL when none), or -1 when memory runs out.
+ */
+int ingest_rules_lint(const struct conf *conf, const struct rules *r, struct store *st,
+		      char **out);
+
+/*
  * ingest_rules_describe - "FILE, sha256 HEX, N rules" (or that the built-in
  * rules are in force) into BUF, for logs and crmctl status; returns BUF
  */

@@ -35,6 +35,7 @@ static void cfg_free(struct milter_cfg *cfg)
 {
 	conf_free(&cfg->conf);
 	free(cfg->hosts);
+	free(cfg->rules_warnings);
 	free(cfg);
 }
 
@@ -66,6 +67,11 @@ static int check_domains_and_rules(struct milter_cfg *cfg, char *err, size_t err
 	}
 	if (ingest_load_rules(&cfg->conf, &r, err, errlen) < 0)
 		return -1;
+	if (ingest_rules_lint(&cfg->conf, r, NULL, &cfg->rules_warnings) < 0) {
+		rules_unref(r);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	ingest_rules_describe(r, cfg->rules_in_force, sizeof cfg->rules_in_force);
 	snprintf(cfg->rules_state, sizeof cfg->rules_state, "%s\n%s\n%zu\n%lld\n",
 		 rules_path(r) ? rules_path(r) : "-", rules_sha256(r), rules_count(r),

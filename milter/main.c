@@ -279,6 +279,8 @@ static void warn_lines(const char *text)
  * for crmctl status */
 static void note_rules(const struct milter_cfg *cfg)
 {
+	if (cfg->rules_warnings)
+		warn_lines(cfg->rules_warnings);
 	msg_info("rules in force: %s", cfg->rules_in_force);
 	if (spool_state_write(d.spool, SPOOL_RULES_STATE, cfg->rules_state) < 0)
 		msg_warn("%s/%s: %m: crmctl status cannot tell which rules are in force",

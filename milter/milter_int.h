@@ -62,6 +62,7 @@ struct milter_cfg {
 	size_t n_hosts;
 	char rules_in_force[4400];      /* "FILE, sha256 HEX, N rules", for the log */
 	char rules_state[4400];         /* the same for crmctl status (SPOOL_RULES_STATE) */
+	char *rules_warnings;           /* rules_lint() lines, or NULL */
 };
 
 /* the command-line overrides that outlive reloads */

@@ -550,6 +550,8 @@ static int setting(struct loader *ld, const struct toks *t)
 						    : "expected: require-auth dmarc, aligned or off");
 	if (*prov && ld->builtin)
 		return 0;               /* the file said it already */
+	if (*prov)
+		*(policy ? &ld->r->policy_earlier : &ld->r->require_earlier) = (*prov)->line;
 	if (!*prov) {
 		struct rules_prov *p = calloc(1, sizeof *p);
 

@@ -145,6 +145,24 @@ const char *rules_path(const struct rules *r);
  */
 const char *rules_sha256(const struct rules *r);
 
+/* what rules_lint() checks the rules against; every part may be empty */
+struct rules_lint_ctx {
+	const char *const *own_domains;       /* Domains: near misses are typos */
+	size_t n_own_domains;
+	const char *const *deal_keys;         /* imported deals: what deal subject must yield */
+	size_t n_deal_keys;
+};
+
+/*
+ * rules_lint - what in R loads but likely means something else (a comma in
+ * a list, require-auth with nothing trusted, a near miss of an own domain,
+ * a setting given twice, a domain in two accounts, a rule never reached, a
+ * deal pattern that can yield no imported key).  Returns the number of
+ * warnings and *out (free() it; NULL when there are none): one
+ * "FILE:LINE: warning: what; the fix" a line.  -1 when memory runs out.
+ */
+int rules_lint(const struct rules *r, const struct rules_lint_ctx *ctx, char **out);
+
 /* rules_count - how many rules the file holds (built-in ones not counted) */
 size_t rules_count(const struct rules *r);
 

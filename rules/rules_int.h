@@ -205,8 +205,10 @@ struct rules {
 	size_t n_trust;
 	enum rules_capture_policy policy;
 	struct rules_prov *policy_prov;
+	unsigned policy_earlier;  /* line of a policy the last one overrides, or 0 */
 	enum require_auth require;
 	struct rules_prov *require_prov;
+	unsigned require_earlier; /* the same for require-auth */
 	char **strings;          /* file names and texts owned by the rules */
 	size_t n_strings;
 	pcre2_code **codes;      /* every compiled regex, owned by the rules */

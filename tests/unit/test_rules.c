@@ -297,6 +297,41 @@ static void test_builtin_log(void **state)
 	rules_unref(r);
 }
 
+/* lint_count - rules_lint's count for TEXT against example.com and KEYS */
+static int lint_count(const char *text, const char *const *keys, size_t n_keys)
+{
+	static const char *const own[] = { "example.com" };
+	struct rules_lint_ctx ctx = { own, 1, keys, n_keys };
+	struct rules *r = load(text);
+	char *w = NULL;
+	int n = rules_lint(r, &ctx, &w);
+
+	if (n > 0)
+		assert_non_null(w);
+	free(w);
+	rules_unref(r);
+	return n;
+}
+
+/* the deal check reads a pattern's first capture: escapes, classes and
+ * non-capturing groups do not fool it */
+static void test_lint_deal_capture(void **state)
+{
+	static const char *const keys[] = { "101", "DEAL-7" };
+
+	(void)state;
+	assert_int_equal(lint_count("[associate]\ndeal subject /\\[(DEAL-\\d+)\\]/\n", keys + 0, 1), 1);
+	assert_int_equal(lint_count("[associate]\ndeal subject /\\[(DEAL-\\d+)\\]/\n", keys, 2), 0);
+	assert_int_equal(lint_count("[associate]\ndeal subject /(?:re: )?\\[DEAL-(\\d+)\\]/\n", keys, 1), 0);
+	assert_int_equal(lint_count("[associate]\ndeal subject /[(]x[)](\\d+)/\n", keys, 1), 0);
+	assert_int_equal(lint_count("[associate]\ndeal subject /\\(([a-z]+)\\)/\n", keys, 1), 1);
+	assert_int_equal(lint_count("[associate]\ndeal subject /#\\d+/\n", keys, 1), 1);
+	assert_int_equal(lint_count("[associate]\ndeal subject /deal-\\d+/i\n", keys + 1, 1), 0);
+	/* a near miss of an own domain, and an own subdomain */
+	assert_int_equal(lint_count("[log]\nskip \"x\" if from @exampel.com\n", NULL, 0), 1);
+	assert_int_equal(lint_count("[log]\nskip \"x\" if from @eu.example.com\n", NULL, 0), 0);
+}
+
 static void test_first_match_and_file_rules(void **state)
 {
 	struct rules *r = load("# ours\n[log]\nlog \"internal too\" if internal\n"
@@ -544,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_not_and),
 		cmocka_unit_test(test_builtin_log),
 		cmocka_unit_test(test_first_match_and_file_rules),
+		cmocka_unit_test(test_lint_deal_capture),
 		cmocka_unit_test(test_capture),
 		cmocka_unit_test(test_require_auth),
 		cmocka_unit_test(test_associate),
