@@ -72,27 +72,32 @@ check_equal "login never sends anyone to another site" "/accounts" "$(curl -s -o
 	-w '%{redirect_url}' -d 'address=alice@example.com&password=pw-alice-2025&next=%2F%2Fevil.example' \
 	"$U/login" | sed "s|$U||")"
 
-# cookies made here with the key file: HMAC-SHA512-256 under BLAKE2b-256 of the file
+# cookies made here with the key file: HMAC-SHA512-256 under BLAKE2b-256 of
+# the file; SID names a session of the server (the one of the login in $J)
 cat > "$TMP/cookie.py" <<'EOF'
 import base64, hashlib, hmac, sys
 key = hashlib.blake2b(open(sys.argv[1], "rb").read(), digest_size=32).digest()
-payload = ("1|%s|%s|%s" % (sys.argv[2], sys.argv[3], sys.argv[4])).encode()
+payload = ("2|%s|%s|%s|%s" % (sys.argv[2], sys.argv[3], sys.argv[5], sys.argv[4])).encode()
 mac = hmac.new(key, payload, hashlib.sha512).digest()[:32]
 b = lambda x: base64.urlsafe_b64encode(x).decode().rstrip("=")
 print(b(payload) + "." + b(mac))
 EOF
 FP=$(sqlite3 "$D/store.db" "SELECT secret FROM users WHERE login = 'alice@example.com'" |
 	python3 -c 'import hashlib,sys; print(hashlib.blake2b(sys.stdin.read().rstrip("\n").encode(), digest_size=8).hexdigest())')
-future=$(( $(date +%s) + 3600 )); past=$(( $(date +%s) - 10 ))
-good=$(python3 "$TMP/cookie.py" "$D/session.key" "$future" "$FP" alice@example.com)
-check_equal "a cookie signed with the key is accepted" 200 "$(status /api/me -b "crmview=$good")"
+SID=$(awk '$6 == "crmview" { print $7 }' "$J" | cut -d. -f1 |
+	python3 -c 'import base64,sys; t=sys.stdin.read().strip(); print(base64.urlsafe_b64decode(t + "=" * (-len(t) % 4)).decode().split("|")[3])')
+future=$(( $(date +%s) + 3600 )); past=$(( $(date +%s) - 10 )); decade=$(( $(date +%s) + 3650 * 86400 ))
+good=$(python3 "$TMP/cookie.py" "$D/session.key" "$future" "$FP" alice@example.com "$SID")
+check_equal "a cookie signed with the key for a live session is accepted" 200 "$(status /api/me -b "crmview=$good")"
+check_equal "a signed cookie, ten years long, for a session the server never made is refused" 401 \
+	"$(status /api/me -b "crmview=$(python3 "$TMP/cookie.py" "$D/session.key" "$decade" "$FP" alice@example.com 0123456789abcdef0123456789abcdef)")"
 check_equal "an expired cookie is refused" 401 \
-	"$(status /api/me -b "crmview=$(python3 "$TMP/cookie.py" "$D/session.key" "$past" "$FP" alice@example.com)")"
+	"$(status /api/me -b "crmview=$(python3 "$TMP/cookie.py" "$D/session.key" "$past" "$FP" alice@example.com "$SID")")"
 check_equal "a cookie for an old password is refused" 401 \
-	"$(status /api/me -b "crmview=$(python3 "$TMP/cookie.py" "$D/session.key" "$future" 0123456789abcdef alice@example.com)")"
+	"$(status /api/me -b "crmview=$(python3 "$TMP/cookie.py" "$D/session.key" "$future" 0123456789abcdef alice@example.com "$SID")")"
 head -c 40 /dev/urandom > "$TMP/other.key"
 check_equal "a cookie signed with another key is refused" 401 \
-	"$(status /api/me -b "crmview=$(python3 "$TMP/cookie.py" "$TMP/other.key" "$future" "$FP" alice@example.com)")"
+	"$(status /api/me -b "crmview=$(python3 "$TMP/cookie.py" "$TMP/other.key" "$future" "$FP" alice@example.com "$SID")")"
 check_equal "a cookie naming another user with alice's MAC is refused" 401 \
 	"$(status /api/me -b "crmview=$(echo "$good" | sed 's/^[^.]*/MXx4fHh8YWRtaW5AZXhhbXBsZS5jb20/')")"
 check_equal "garbage cookies are refused" "401 401 401" "$(status /api/me -b 'crmview=...') \

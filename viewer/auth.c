@@ -4,13 +4,16 @@
  *
  * Public (view_int.h): auth_init, auth_identify, auth_login, auth_logout,
  * session_make, session_check, secret_fp, cidr_parse, cidr_match,
- * safe_next.  A session cookie is base64url("1|EXPIRES|FP|ADDRESS") "."
+ * safe_next.  A session cookie is base64url("2|EXPIRES|FP|SID|ADDRESS") "."
  * base64url(HMAC-SHA512-256 of it) with the key of ViewerSessionKeyFile
  * (libsodium crypto_auth); FP identifies the user's password hash, so a
  * new password or a removed user ends every session.  The cookie is
- * HttpOnly, SameSite=Strict, Secure under TLS.  Passwords are argon2id
- * strings (crmctl user passwd); at most VIEW_MAX_VERIFY are checked at
- * once, and an unknown address costs the same check as a known one.
+ * HttpOnly, SameSite=Strict, Secure under TLS, and names a session the
+ * server holds (session.c): logout, age and idleness end it there, whatever
+ * the cookie says.  Passwords are argon2id strings (crmctl user passwd),
+ * checked under session.c's throttling and fair share of the
+ * VIEW_MAX_VERIFY checks; an unknown address costs the same check as a
+ * known one.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -125,11 +128,13 @@ static char *b64(const unsigned char *p, size_t n)
 }
 
 /* session_make - a signed cookie value; see view_int.h */
-char *session_make(const unsigned char *key, const char *address, const char *fp, int64_t expires)
+char *session_make(const unsigned char *key, const char *address, const char *fp,
+		   const char *sid, int64_t expires)
 {
 	unsigned char mac[crypto_auth_BYTES];
 	char payload[512], *a, *m, *tok = NULL;
-	int n = snprintf(payload, sizeof payload, "1|%lld|%s|%s", (long long)expires, fp, address);
+	int n = snprintf(payload, sizeof payload, "2|%lld|%s|%s|%s", (long long)expires, fp, sid,
+			 address);
 
 	if (n < 0 || (size_t)n >= sizeof payload)
 		return NULL;
@@ -145,7 +150,7 @@ char *session_make(const unsigned char *key, const char *address, const char *fp
 
 /* session_check - verify a cookie value; see view_int.h */
 int session_check(const unsigned char *key, const char *token, int64_t now, char *address,
-		  size_t alen, char *fp, size_t fplen)
+		  size_t alen, char *fp, size_t fplen, char *sid)
 {
 	unsigned char payload[512], mac[crypto_auth_BYTES + 1];
 	size_t plen = 0, mlen = 0;
@@ -164,16 +169,20 @@ int session_check(const unsigned char *key, const char *token, int64_t now, char
 		return -1;
 	payload[plen] = '\0';
 	p = (char *)payload;
-	if (strncmp(p, "1|", 2) != 0)
+	if (strncmp(p, "2|", 2) != 0)
 		return -1;
 	exp = strtoll(p + 2, &q, 10);
-	if (q == p + 2 || *q != '|' || exp <= now || strlen(q + 1) < 18 || q[17] != '|')
+	/* q: "|FP(16)|SID(32)|ADDRESS" */
+	if (q == p + 2 || *q != '|' || exp <= now || strlen(q + 1) < 18 + VIEW_SID_LEN ||
+	    q[17] != '|' || q[18 + VIEW_SID_LEN] != '|')
 		return -1;
-	if (fplen < 17 || strlen(q + 18) >= alen || !q[18])
+	if (fplen < 17 || strlen(q + 19 + VIEW_SID_LEN) >= alen || !q[19 + VIEW_SID_LEN])
 		return -1;
 	memcpy(fp, q + 1, 16);
 	fp[16] = '\0';
-	strcpy(address, q + 18);
+	memcpy(sid, q + 18, VIEW_SID_LEN);
+	sid[VIEW_SID_LEN] = '\0';
+	strcpy(address, q + 19 + VIEW_SID_LEN);
 	return 0;
 }
 
@@ -326,7 +335,7 @@ static int identify_proxy(struct view_req *r)
 int auth_identify(struct view_req *r)
 {
 	const char *cookie;
-	char addr[256], fp[17], cur[17];
+	char addr[256], fp[17], cur[17], sid[VIEW_SID_LEN + 1];
 	json_t *u;
 	int ok;
 
@@ -334,7 +343,7 @@ int auth_identify(struct view_req *r)
 		return identify_proxy(r);
 	cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, VIEW_COOKIE);
 	if (!cookie || session_check(r->app->key, cookie, (int64_t)time(NULL), addr, sizeof addr,
-				     fp, sizeof fp) < 0)
+				     fp, sizeof fp, sid) < 0 || !sessions_touch(sid, addr))
 		return 0;
 	u = lookup(r, addr);
 	if (!u)
@@ -408,31 +417,34 @@ static int same_origin(struct view_req *r)
 	       strcmp(origin + strlen(scheme), host) == 0;
 }
 
-/* check_password - argon2id verify, at most VIEW_MAX_VERIFY at once; 1 ok, 0 no, -1 busy */
-static int check_password(struct view_app *app, const char *hash, const char *pw)
+/* check_password - argon2id verify for CLIENT: 1 ok, 0 no, -1 no check free
+ * (503), -2 CLIENT has one running (429) */
+static int check_password(const char *client, const char *hash, const char *pw)
 {
-	int ok;
+	int slot = verify_enter(client), ok;
 
-	pthread_mutex_lock(&app->lock);
-	if (app->verify_busy >= VIEW_MAX_VERIFY) {
-		pthread_mutex_unlock(&app->lock);
-		return -1;
-	}
-	app->verify_busy++;
-	pthread_mutex_unlock(&app->lock);
+	if (slot < 0)
+		return slot;
 	ok = crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
-	pthread_mutex_lock(&app->lock);
-	app->verify_busy--;
-	pthread_mutex_unlock(&app->lock);
+	verify_leave(slot);
 	return ok;
+}
+
+/* too_soon - answer 429 with Retry-After: WAIT seconds */
+static void too_soon(struct view_req *r, int64_t wait)
+{
+	snprintf(r->retry_after, sizeof r->retry_after, "%lld", (long long)wait);
+	snprintf(r->log_note, sizeof r->log_note, " login=throttled");
+	view_error(r, 429, "Too many wrong passwords from here: wait a minute, then try again.");
 }
 
 /* auth_login - POST /login: check the password, set the cookie, go on */
 void auth_login(struct view_req *r)
 {
-	char addr[256], pw[256], next[520], fp[17];
+	char addr[256], pw[256], next[520], fp[17], sid[VIEW_SID_LEN + 1];
 	const char *secret = NULL;
 	json_t *u = NULL;
+	int64_t wait;
 	char *tok;
 	int ok;
 
@@ -453,23 +465,35 @@ void auth_login(struct view_req *r)
 		snprintf(next, sizeof next, "/accounts");
 	for (char *c = addr; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
+	wait = throttle_wait(r->client, addr);
+	if (wait > 0) {
+		too_soon(r, wait);
+		goto out;
+	}
 	u = lookup(r, addr);
 	if (!u && r->status != 200)
 		goto out;
 	if (u)
 		secret = json_string_value(json_object_get(u, "secret"));
-	ok = check_password(r->app, secret ? secret : r->app->dummy_hash, pw);
+	ok = check_password(r->client, secret ? secret : r->app->dummy_hash, pw);
+	if (ok == -2) {
+		too_soon(r, 1);
+		goto out;
+	}
 	if (ok < 0) {
 		view_error(r, 503, "Too many logins at once; try again in a moment.");
 		goto out;
 	}
 	if (!ok || !secret || !set_user(r, u)) {
+		throttle_failed(r->client, addr);
 		snprintf(r->log_note, sizeof r->log_note, " login=failed");
 		page_login(r, 401, "Wrong address or password.");
 		goto out;
 	}
+	throttle_passed(r->client, addr);
 	secret_fp(secret, fp);
-	tok = session_make(r->app->key, r->user.address, fp,
+	sessions_start(r->user.address, sid);
+	tok = session_make(r->app->key, r->user.address, fp, sid,
 			   (int64_t)time(NULL) + VIEW_SESSION_HOURS * 3600);
 	if (!tok || asprintf(&r->cookie, VIEW_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict;"
 			     " Max-Age=%d%s", tok, VIEW_SESSION_HOURS * 3600,
@@ -487,9 +511,15 @@ out:
 	json_decref(u);
 }
 
-/* auth_logout - clear the cookie and go to the login page */
+/* auth_logout - end the session on the server, clear the cookie, go to the login page */
 void auth_logout(struct view_req *r)
 {
+	const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, VIEW_COOKIE);
+	char addr[256], fp[17], sid[VIEW_SID_LEN + 1];
+
+	if (cookie && session_check(r->app->key, cookie, (int64_t)time(NULL), addr, sizeof addr, fp,
+				    sizeof fp, sid) == 0)
+		sessions_end(sid);
 	if (asprintf(&r->cookie, VIEW_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
 		     r->app->tls ? "; Secure" : "") < 0)
 		r->cookie = NULL;

@@ -202,6 +202,8 @@ static enum MHD_Result respond(struct view_req *r)
 				r->ctype ? r->ctype : "text/html; charset=utf-8");
 	if (r->cookie)
 		MHD_add_response_header(resp, "Set-Cookie", r->cookie);
+	if (r->retry_after[0])
+		MHD_add_response_header(resp, "Retry-After", r->retry_after);
 	if (r->location)
 		MHD_add_response_header(resp, "Location", r->location);
 	if (r->allow)
@@ -424,8 +426,9 @@ int view_start(const struct conf *conf, struct view_server **out, char *err, siz
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &s->app,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)VIEW_THREADS,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)VIEW_CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)VIEW_PER_CLIENT_CONNECTIONS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)VIEW_IDLE_TIMEOUT,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
 				MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,

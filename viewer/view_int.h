@@ -28,8 +28,22 @@
 #define VIEW_MAX_BODY      (64u * 1024 * 1024) /* bytes of one response */
 #define VIEW_PAGE_SIZE     50       /* rows of an HTML table page */
 #define VIEW_SESSION_HOURS 12
+#define VIEW_SESSION_MAX_AGE (VIEW_SESSION_HOURS * 3600) /* s after login, whatever the cookie says */
+#define VIEW_SESSION_IDLE  3600     /* s without a request that end a session */
+#define VIEW_SESSIONS_MAX  4096     /* sessions held; the longest idle one gives way */
+#define VIEW_SID_LEN       32       /* hex digits of a session's random name */
 #define VIEW_COOKIE        "crmview"
 #define VIEW_MAX_VERIFY    2        /* password checks at once (argon2id is heavy) */
+#define VIEW_VERIFY_WAIT   5        /* s a login waits for a free check before 503 */
+#define VIEW_FREE_TRIES_ACCOUNT 5   /* wrong passwords for one account from one address */
+#define VIEW_FREE_TRIES_CLIENT  20  /* wrong passwords from one address, any account */
+#define VIEW_THROTTLE_FIRST 5       /* s: the first wait after the free tries */
+#define VIEW_THROTTLE_MAX  60       /* s: the longest wait between tries */
+#define VIEW_THROTTLE_FORGET 900    /* s after which a failure no longer counts */
+#define VIEW_STRIKES_MAX   4096     /* failure records held; the oldest gives way */
+#define VIEW_PER_CLIENT_CONNECTIONS 32 /* open connections from one address */
+#define VIEW_CONNECTIONS   1024     /* open connections in all */
+#define VIEW_IDLE_TIMEOUT  10       /* s a connection may send nothing */
 #define VIEW_THREADS       4        /* worker threads */
 #define VIEW_MMAP_BYTES    (16LL << 30) /* of the store mapped by each worker */
 #define VIEW_CACHE_KIB     65536    /* page cache of each worker */
@@ -78,8 +92,7 @@ struct view_app {
 	struct view_cidr *proxies;
 	size_t n_proxies;
 	pthread_key_t store_key;       /* each worker's read-only store */
-	pthread_mutex_t lock;          /* verify_busy, access log */
-	int verify_busy;
+	pthread_mutex_t lock;          /* access log */
 	FILE *access;                  /* access log, or NULL: syslog */
 };
 
@@ -110,6 +123,7 @@ struct view_req {
 	const char *ctype;
 	struct vbuf body;
 	char *cookie;                  /* Set-Cookie value, or NULL */
+	char retry_after[24];          /* Retry-After value, or "" */
 	char *location;                /* Location (redirects), or NULL */
 	const char *allow;             /* Allow (405), or NULL */
 	char log_note[160];            /* " thread=ID access=LEVEL" for the access log */
@@ -141,16 +155,44 @@ void auth_logout(struct view_req *r);
 
 /*
  * session_make - a cookie value for ADDRESS whose password hash has
- * fingerprint FP, valid until EXPIRES: base64url("1|EXPIRES|FP|ADDRESS")
- * "." base64url(HMAC).  Returns a new string (free()) or NULL.
+ * fingerprint FP, for the server's session SID, valid until EXPIRES:
+ * base64url("2|EXPIRES|FP|SID|ADDRESS") "." base64url(HMAC).  Returns a new
+ * string (free()) or NULL.
  */
-char *session_make(const unsigned char *key, const char *address, const char *fp, int64_t expires);
+char *session_make(const unsigned char *key, const char *address, const char *fp,
+		   const char *sid, int64_t expires);
 /*
- * session_check - verify TOKEN at time NOW: 0 with the address and
- * fingerprint copied out, -1 when forged, malformed or expired
+ * session_check - verify TOKEN at time NOW: 0 with the address, fingerprint
+ * and session name (sid: VIEW_SID_LEN + 1 bytes) copied out, -1 when forged,
+ * malformed or expired.  The session itself is sessions_touch()'s to judge.
  */
 int session_check(const unsigned char *key, const char *token, int64_t now, char *address,
-		  size_t alen, char *fp, size_t fplen);
+		  size_t alen, char *fp, size_t fplen, char *sid);
+
+/* ---- server-side sessions and login throttling (session.c) ---- */
+
+/* view_mono - monotonic seconds (the clock of sessions and throttling) */
+int64_t view_mono(void);
+/* sessions_start - a new session for ADDRESS, its name into SID; returns 0 */
+int sessions_start(const char *address, char sid[VIEW_SID_LEN + 1]);
+/* sessions_touch - 1 when SID is a session of ADDRESS still in force (its
+ * idle time starts again), 0 when it never was or has ended */
+int sessions_touch(const char *sid, const char *address);
+/* sessions_end - end session SID (logout); an unknown SID is fine */
+void sessions_end(const char *sid);
+/* throttle_wait - seconds a login for ACCOUNT from CLIENT must still wait; 0: go */
+int64_t throttle_wait(const char *client, const char *account);
+/* throttle_failed / throttle_passed - a wrong password, a good login */
+void throttle_failed(const char *client, const char *account);
+void throttle_passed(const char *client, const char *account);
+/*
+ * verify_enter - a slot for one password check from CLIENT: waits up to
+ * VIEW_VERIFY_WAIT s for one of the VIEW_MAX_VERIFY.  Returns the slot, -1
+ * when none came free, -2 when CLIENT has a check running already.
+ */
+int verify_enter(const char *client);
+/* verify_leave - give SLOT back (a negative one is fine) */
+void verify_leave(int slot);
 /* secret_fp - 16 hex digits identifying a password hash (sessions end when it changes) */
 void secret_fp(const char *secret, char out[17]);
 /* cidr_parse / cidr_match - "192.0.2.0/24", "::1/128"; 0 or -1 / 1 or 0 */

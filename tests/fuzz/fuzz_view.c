@@ -148,11 +148,17 @@ static void make_store(const struct conf *c)
 	secret_fp(alice, fa);
 	secret_fp(bob, fb);
 	secret_fp(NULL, fc);
-	tokens[0].value = session_make(form.app.key, "alice@example.com", fa, later);
-	tokens[1].value = session_make(form.app.key, "bob@example.com", fb, later);
-	tokens[2].value = session_make(form.app.key, "carol@example.com", fc, later);
-	tokens[3].value = session_make(form.app.key, "mallory@example.com", fa, later);
-	tokens[4].value = session_make(form.app.key, "alice@example.com", fa, 1000000000);
+	/* ... and a session the server holds (mallory's too: the user check must stop him) */
+	char sa[VIEW_SID_LEN + 1], sb[VIEW_SID_LEN + 1], sc[VIEW_SID_LEN + 1], sm[VIEW_SID_LEN + 1];
+	sessions_start("alice@example.com", sa);
+	sessions_start("bob@example.com", sb);
+	sessions_start("carol@example.com", sc);
+	sessions_start("mallory@example.com", sm);
+	tokens[0].value = session_make(form.app.key, "alice@example.com", fa, sa, later);
+	tokens[1].value = session_make(form.app.key, "bob@example.com", fb, sb, later);
+	tokens[2].value = session_make(form.app.key, "carol@example.com", fc, sc, later);
+	tokens[3].value = session_make(form.app.key, "mallory@example.com", fa, sm, later);
+	tokens[4].value = session_make(form.app.key, "alice@example.com", fa, sa, 1000000000);
 	for (size_t i = 0; i < N_TOKENS; i++)
 		if (!tokens[i].value)
 			die("session_make", "failed");

@@ -84,29 +84,76 @@ static void test_buffer_cap(void **state)
 static void test_session_cookie(void **state)
 {
 	unsigned char key[crypto_auth_KEYBYTES], other[crypto_auth_KEYBYTES];
-	char addr[256], fp[17], *tok, *bad;
+	char addr[256], fp[17], sid[VIEW_SID_LEN + 1], *tok, *bad;
+	const char *name = "00112233445566778899aabbccddeeff";
 
 	(void)state;
 	assert_int_equal(sodium_init() >= 0, 1);
 	randombytes_buf(key, sizeof key);
 	randombytes_buf(other, sizeof other);
-	tok = session_make(key, "alice@example.com", "0123456789abcdef", 2000000000);
+	tok = session_make(key, "alice@example.com", "0123456789abcdef", name, 2000000000);
 	assert_non_null(tok);
-	assert_int_equal(session_check(key, tok, 1900000000, addr, sizeof addr, fp, sizeof fp), 0);
+	assert_int_equal(session_check(key, tok, 1900000000, addr, sizeof addr, fp, sizeof fp, sid), 0);
 	assert_string_equal(addr, "alice@example.com");
 	assert_string_equal(fp, "0123456789abcdef");
+	assert_string_equal(sid, name);
 	/* expired, another key, one byte changed, truncated, empty */
-	assert_int_equal(session_check(key, tok, 2000000001, addr, sizeof addr, fp, sizeof fp), -1);
-	assert_int_equal(session_check(other, tok, 1900000000, addr, sizeof addr, fp, sizeof fp), -1);
+	assert_int_equal(session_check(key, tok, 2000000001, addr, sizeof addr, fp, sizeof fp, sid), -1);
+	assert_int_equal(session_check(other, tok, 1900000000, addr, sizeof addr, fp, sizeof fp, sid), -1);
 	bad = strdup(tok);
 	bad[3] = bad[3] == 'A' ? 'B' : 'A';
-	assert_int_equal(session_check(key, bad, 1900000000, addr, sizeof addr, fp, sizeof fp), -1);
+	assert_int_equal(session_check(key, bad, 1900000000, addr, sizeof addr, fp, sizeof fp, sid), -1);
 	bad[strlen(bad) - 2] = '\0';
-	assert_int_equal(session_check(key, bad, 1900000000, addr, sizeof addr, fp, sizeof fp), -1);
-	assert_int_equal(session_check(key, "", 1900000000, addr, sizeof addr, fp, sizeof fp), -1);
-	assert_int_equal(session_check(key, ".", 1900000000, addr, sizeof addr, fp, sizeof fp), -1);
+	assert_int_equal(session_check(key, bad, 1900000000, addr, sizeof addr, fp, sizeof fp, sid), -1);
+	assert_int_equal(session_check(key, "", 1900000000, addr, sizeof addr, fp, sizeof fp, sid), -1);
+	assert_int_equal(session_check(key, ".", 1900000000, addr, sizeof addr, fp, sizeof fp, sid), -1);
 	free(bad);
 	free(tok);
+}
+
+/* a session ends at logout, and is only its own user's */
+static void test_sessions_end(void **state)
+{
+	char a[VIEW_SID_LEN + 1], b[VIEW_SID_LEN + 1];
+
+	(void)state;
+	assert_int_equal(sessions_start("alice@example.com", a), 0);
+	assert_int_equal(sessions_start("alice@example.com", b), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(sessions_touch(a, "alice@example.com"), 1);
+	assert_int_equal(sessions_touch(a, "carol@example.com"), 0);	/* and it is gone */
+	assert_int_equal(sessions_touch(a, "alice@example.com"), 0);
+	assert_int_equal(sessions_touch(b, "alice@example.com"), 1);
+	sessions_end(b);
+	assert_int_equal(sessions_touch(b, "alice@example.com"), 0);
+	assert_int_equal(sessions_touch("short", "alice@example.com"), 0);
+}
+
+/* five wrong passwords for one account from one address are free, then each
+ * try waits; another address, and another account up to its own limit, go on */
+static void test_throttle(void **state)
+{
+	(void)state;
+	for (int i = 0; i < VIEW_FREE_TRIES_ACCOUNT; i++) {
+		assert_int_equal(throttle_wait("192.0.2.1", "alice@example.com"), 0);
+		throttle_failed("192.0.2.1", "alice@example.com");
+	}
+	assert_true(throttle_wait("192.0.2.1", "alice@example.com") > 0);
+	assert_int_equal(throttle_wait("192.0.2.2", "alice@example.com"), 0);
+	assert_int_equal(throttle_wait("192.0.2.1", "bob@example.com"), 0);
+	for (int i = 0; i < VIEW_FREE_TRIES_CLIENT; i++)
+		throttle_failed("192.0.2.3", i % 2 ? "x@example.com" : "y@example.com");
+	assert_true(throttle_wait("192.0.2.3", "z@example.com") > 0);
+	throttle_passed("192.0.2.1", "alice@example.com");
+	assert_int_equal(throttle_wait("192.0.2.1", "alice@example.com"), 0);
+	/* one check at a time from one address */
+	int s = verify_enter("192.0.2.9");
+	assert_true(s >= 0);
+	assert_int_equal(verify_enter("192.0.2.9"), -2);
+	int t = verify_enter("192.0.2.10");
+	assert_true(t >= 0);
+	verify_leave(s);
+	verify_leave(t);
 }
 
 static void test_secret_fp(void **state)
@@ -369,6 +416,8 @@ int main(void)
 		cmocka_unit_test(test_url_escape),
 		cmocka_unit_test(test_buffer_cap),
 		cmocka_unit_test(test_session_cookie),
+		cmocka_unit_test(test_sessions_end),
+		cmocka_unit_test(test_throttle),
 		cmocka_unit_test(test_secret_fp),
 		cmocka_unit_test(test_cidr),
 		cmocka_unit_test(test_safe_next),

@@ -9,7 +9,8 @@
 #                          "pw-NAME-2025"
 #   viewer_start NAME DIR [KEY VALUE]...   crmview with DIR/NAME.conf (extra keys
 #                          added) on a free loopback port: sets URL_NAME... via
-#                          the variables VIEW_URL and VIEW_PID (last started)
+#                          the variables VIEW_URL and VIEW_PID (last started);
+#                          run under $VIEW_WRAPPER (a command prefix) when set
 #   viewer_stop_all        stop every crmview started
 #   login JAR USER         log USER in, the session cookie into JAR; 0 or 1
 #
@@ -66,7 +67,8 @@ viewer_start() {
 		while [ $# -ge 2 ]; do echo "$1 $2"; shift 2; done
 	} > "$d/$name.conf"
 	[ "$(id -u)" -eq 0 ] && chown -R crmilter "$d"
-	"$VIEWER" -c "$d/$name.conf" -l 127.0.0.1:0 > "$d/$name.out" 2>&1 &
+	# shellcheck disable=SC2086 # VIEW_WRAPPER is a command and its options
+	${VIEW_WRAPPER:-} "$VIEWER" -c "$d/$name.conf" -l 127.0.0.1:0 > "$d/$name.out" 2>&1 &
 	VIEW_PID=$!
 	VIEW_PIDS="$VIEW_PIDS $VIEW_PID"
 	local i=0
