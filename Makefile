@@ -101,10 +101,13 @@ $(BUILD)/crmctl: $(call obj,$(CLI_SRC) $(wildcard milter/spool.c)) $(LIBS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(VIEW_LIBS)
 
-# libmilter has no pkg-config file
+# libmilter has no pkg-config file.  It is linked statically, with its
+# accept(), read() and close() (and crmilter's own) going through
+# milter/guard.c (MilterPeers, MilterConnections, silent connections)
+MILTER_LINK := -Wl,--wrap=accept,--wrap=read,--wrap=close -l:libmilter.a
 $(BUILD)/crmilter: $(BUILD)/obj/milter/main.o $(LIBMILTER) $(LIBS)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lmilter
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(MILTER_LINK)
 
 # crmview: the read-only viewer; its stylesheet is compiled in
 $(BUILD)/crmview: $(BUILD)/obj/viewer/main.o $(LIBVIEWER) $(LIBSTORE) $(LIBMAIL) $(LIBCOMMON)
@@ -138,7 +141,7 @@ $(VIEW_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBVIEWER) $(LIBS
 $(UNIT_TESTS):
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka $(if $(filter $@,$(MILTER_TESTS)),-lmilter) \
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka $(if $(filter $@,$(MILTER_TESTS)),$(MILTER_LINK)) \
 		$(if $(filter $@,$(VIEW_TESTS)),$(VIEW_LIBS))
 
 unit: $(UNIT_TESTS)

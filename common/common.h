@@ -55,6 +55,8 @@ struct conf {
 	struct conf_list viewer_metrics_from; /* ViewerMetricsFrom: CIDR list that may scrape /metrics */
 	struct conf_list domains;    /* Domains: own domains */
 	struct conf_list internal_hosts; /* InternalHosts: CIDR list */
+	struct conf_list milter_peers; /* MilterPeers: CIDR list of TCP peers that may connect */
+	int milter_connections;      /* MilterConnections: milter connections at once */
 	enum conf_raw raw;           /* RawStorage: full | headers | none */
 	uint64_t max_message_size;   /* MaxMessageSize: bytes (k, M, G suffix) */
 	uint64_t max_spool_size;     /* MaxSpoolSize: bytes */

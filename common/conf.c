@@ -3,7 +3,7 @@
  *
  * One "Key value" per line; '#' starts a comment line; blank lines are
  * ignored; keys are case-insensitive.  A key of a list type (Domains,
- * InternalHosts) may repeat and its values add up; any other key given twice,
+ * InternalHosts, MilterPeers...) may repeat and its values add up; any other key given twice,
  * an unknown key or a bad value is an error "FILE:LINE: message".
  */
 #include <ctype.h>
@@ -26,7 +26,7 @@
 /* T_PATH: a string that names a file; relative, it is taken from the folder
  * of the configuration file (CONF_DEFAULT_PATH's when there is none) */
 enum conf_type { T_STRING, T_PATH, T_LIST, T_RAW, T_SIZE, T_MSEC, T_FACILITY, T_BOOL, T_AUTH,
-		 T_DAYS };
+		 T_DAYS, T_COUNT };
 
 struct conf_key {
 	const char *name;
@@ -57,6 +57,8 @@ static const struct conf_key conf_keys[] = {
 	K("ViewerMetricsFrom", T_LIST,   viewer_metrics_from, "127.0.0.0/8 ::1/128"),
 	K("Domains",         T_LIST,     domains,          NULL),
 	K("InternalHosts",   T_LIST,     internal_hosts,   "127.0.0.0/8 ::1/128"),
+	K("MilterPeers",     T_LIST,     milter_peers,     "127.0.0.0/8 ::1/128"),
+	K("MilterConnections", T_COUNT,  milter_connections, "256"),
 	K("RawStorage",      T_RAW,      raw,              "full"),
 	K("MaxMessageSize",  T_SIZE,     max_message_size, "25M"),
 	K("MaxSpoolSize",    T_SIZE,     max_spool_size,   "1G"),
@@ -204,6 +206,11 @@ static const char *set_value(struct conf *c, const struct conf_key *k, const cha
 		return NULL;
 	case T_DAYS:
 		return parse_days(value, field);
+	case T_COUNT:
+		if (parse_size(value, &size) < 0 || size < 1 || size > 65536 || !isdigit((unsigned char)value[strlen(value) - 1]))
+			return "expected a number from 1 to 65536";
+		*(int *)field = (int)size;
+		return NULL;
 	}
 	msg_panic("conf: key type %d", (int)k->type);
 }

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -58,6 +59,7 @@ struct daemon {
 	uid_t uid;
 	gid_t gid;
 	char *unix_path;                /* the socket's path for a unix socket */
+	char *socket;                   /* the socket as opened (inet: with its address) */
 	pthread_t main_tid, milter_tid;
 	int milter_rc;
 	struct spool *spool;
@@ -139,13 +141,41 @@ static struct spool *open_spool(const struct conf *c)
 	return sp;
 }
 
-/* open_socket - set up and open the milter socket; a unix socket is given
- * to the service user with mode 0660 and the group of its directory */
+/* is_inet - SPEC is a TCP socket (inet: or inet6:) */
+static int is_inet(const char *spec)
+{
+	return strncasecmp(spec, "inet:", 5) == 0 || strncasecmp(spec, "inet6:", 6) == 0;
+}
+
+/*
+ * loopback_spec - SPEC, with the loopback address added to "inet:PORT" and
+ * "inet6:PORT" (libmilter would listen on every address: whoever reaches
+ * the port could write records).  Returns a new string.
+ */
+static char *loopback_spec(const char *spec)
+{
+	char *out;
+
+	if (!is_inet(spec) || strchr(spec, '@'))
+		return xstrdup(spec);
+	out = xmalloc(strlen(spec) + 16);
+	sprintf(out, "%s@%s", spec, strncasecmp(spec, "inet6:", 6) == 0 ? "::1" : "127.0.0.1");
+	return out;
+}
+
+/* open_socket - set up and open the milter socket, guarded (guard.c): a
+ * unix socket is given to the service user with mode 0660 and the group of
+ * its directory; a TCP one without an address listens on loopback */
 static void open_socket(const struct conf *c)
 {
+	char err[512];
+
 	if (!c->socket || !*c->socket)
 		msg_fatal("no milter socket: set Socket or use -p");
-	if (smfi_setconn((char *)c->socket) != MI_SUCCESS)
+	d.socket = loopback_spec(c->socket);
+	if (milter_guard_init(c, is_inet(d.socket), err, sizeof err) < 0)
+		msg_fatal("%s", err);
+	if (smfi_setconn(d.socket) != MI_SUCCESS)
 		msg_fatal("socket %s: not a milter socket specification", c->socket);
 	if (milter_register() < 0)
 		msg_fatal("smfi_register failed");
@@ -406,10 +436,12 @@ int main(int argc, char **argv)
 	milter_set_spool(sp);
 	if (milter_worker_start(sp) < 0)
 		msg_fatal("cannot start the ingest worker: %m");
+	if (milter_guard_start() < 0)
+		msg_fatal("cannot start the milter connection watchdog");
 	if (pthread_create(&d.milter_tid, NULL, milter_thread, NULL) != 0)
 		msg_fatal("cannot start the milter thread");
 	msg_info("crmilter %s started: socket %s, spool %s, store %s, user %ld", CRM_VERSION,
-		 conf->socket, conf->spool, conf->database, (long)getuid());
+		 d.socket, conf->spool, conf->database, (long)getuid());
 
 	int stopped_by_us = 0;
 	for (;;) {
@@ -443,6 +475,7 @@ int main(int argc, char **argv)
 		pthread_join(d.milter_tid, NULL);
 		msg_info("the milter loop ended (status %d)", d.milter_rc);
 	}
+	milter_guard_stop();
 	milter_worker_stop();
 	if (conf->pidfile && *conf->pidfile)
 		unlink(conf->pidfile);

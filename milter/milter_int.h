@@ -48,6 +48,22 @@ int milter_cidr_parse(const char *text, struct milter_cidr *out);
  */
 int milter_cidr_match(const struct milter_cidr *list, size_t n, const struct sockaddr *addr);
 
+/* ---- the guard of the milter socket (guard.c) ---- */
+
+/*
+ * milter_guard_init - set up the guard from C: MilterPeers (applied when
+ * INET, the socket is TCP) and MilterConnections (capped below the
+ * descriptor limit).  Before the milter loop starts.  Returns 0, or -1 with
+ * the reason in err.
+ */
+int milter_guard_init(const struct conf *c, int inet, char *err, size_t errlen);
+/* milter_guard_start - start the watchdog that drops silent connections; 0 or -1 */
+int milter_guard_start(void);
+/* milter_guard_stop - stop the watchdog; fine when never started */
+void milter_guard_stop(void);
+/* milter_guard_count - milter connections open now */
+size_t milter_guard_count(void);
+
 /* milter_cidr_match_text - the same for an address written as text */
 int milter_cidr_match_text(const struct milter_cidr *list, size_t n, const char *addr);
 
