@@ -116,8 +116,9 @@ wait_log() {
 sha=$(sha256sum < "$TMP/etc/hr.rules" | cut -d' ' -f1)
 mconf "$TMP/etc/m.conf" RulesFile hr.rules
 check "crmilter starts with a relative RulesFile" crm_start "$TMP/etc/m.conf" "$TMP/m.log"
-check_grep "it logs the rules in force: file, sha256, count" \
-	"crmilter: rules in force: $TMP/etc/hr.rules, sha256 $sha, 1 rule$" "$TMP/m.log"
+# (logged once it runs as the service user: after the socket is there)
+check "it logs the rules in force: file, sha256, count" \
+	wait_log "crmilter: rules in force: $TMP/etc/hr.rules, sha256 $sha, 1 rule$"
 put 1 hr-1@example.com hr@example.com cand1@outside.example
 check "an HR mail is ingested" drained
 check_equal "... private under the file's rules" participants "$(inside_of hr-1@example.com)"

@@ -128,6 +128,7 @@ write_conf "$TMP/m.conf" RulesFile "$TMP/typo.rules" SpoolDirectory "$TMP/m/spoo
 	PidFile "$TMP/m/run/pid" Socket "unix:$TMP/m/run/s.sock"
 sed -i "s#^Database .*#Database $TMP/m/store/crm.db#" "$TMP/m.conf"
 check "crmilter starts with a warned rules file" crm_start "$TMP/m.conf" "$TMP/m.log"
+i=0; while ! grep -q "rules in force" "$TMP/m.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check_grep "... and logs the warning" \
 	"^crmilter: warning: $TMP/typo.rules:2: warning: exmaple.com is not one of Domains" "$TMP/m.log"
 crm_stop TERM

@@ -13,7 +13,8 @@ BUILD=$(cd "$TOP" && cd "$BUILD" && pwd) || { echo "run.sh: no build dir"; exit 
 export CRM_BUILD="$BUILD" CRM_TOP="$TOP"
 export CMOCKA_MESSAGE_OUTPUT=TAP
 if [ -n "${CRM_SANITIZE:-}" ]; then
-	export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:allocator_may_return_null=1"
+	# verify_asan_link_order=0: tests preload libfaketime ahead of the ASan runtime
+	export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:allocator_may_return_null=1:verify_asan_link_order=0"
 	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 	export LSAN_OPTIONS="suppressions=$TOP/tests/lsan.supp:print_suppressions=0"
 fi
