@@ -191,10 +191,13 @@ static void open_socket(const struct conf *c)
 		struct stat st;
 		gid_t group = stat(dirname(copy), &st) == 0 ? st.st_gid : d.gid;
 		free(copy);
-		if (chown(path, d.uid, group) < 0)
+		/* the socket libmilter made, never what a link put in its place points to */
+		if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+			msg_fatal("socket %s: not the socket crmilter made", path);
+		if (lchown(path, d.uid, group) < 0)
 			msg_warn("socket %s: chown: %m", path);
 	}
-	if (chmod(path, 0660) < 0)
+	if (fchmodat(AT_FDCWD, path, 0660, AT_SYMLINK_NOFOLLOW) < 0)
 		msg_warn("socket %s: chmod: %m", path);
 }
 
@@ -220,21 +223,35 @@ static void daemonize(void)
 	}
 }
 
-/* write_pidfile - write our pid; a failure is only a warning */
+/*
+ * write_pidfile - write our pid; a failure to write is only a warning, but a
+ * pid file that is a symbolic link or not a regular file is fatal: it is
+ * never followed, written or given to the service user
+ */
 static void write_pidfile(const struct conf *c)
 {
+	char line[32];
+	struct stat st;
+	int fd, n;
+
 	if (!c->pidfile || !*c->pidfile)
 		return;
-	FILE *f = fopen(c->pidfile, "w");
-	if (!f) {
+	fd = open(c->pidfile, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ELOOP)
+		msg_fatal("pid file %s: is a symbolic link: remove it", c->pidfile);
+	if (fd < 0) {
 		msg_warn("pid file %s: %m", c->pidfile);
 		return;
 	}
-	fprintf(f, "%ld\n", (long)getpid());
-	if (fclose(f) != 0)
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		msg_fatal("pid file %s: not a regular file: remove it", c->pidfile);
+	n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, line, (size_t)n) != n)
 		msg_warn("pid file %s: %m", c->pidfile);
-	if (d.as_root && chown(c->pidfile, d.uid, d.gid) < 0)
+	if (d.as_root && fchown(fd, d.uid, d.gid) < 0)
 		msg_warn("pid file %s: chown: %m", c->pidfile);
+	if (close(fd) != 0)
+		msg_warn("pid file %s: %m", c->pidfile);
 }
 
 /* open_store - open the store as the service user; a failure only delays ingestion */

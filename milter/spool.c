@@ -48,6 +48,7 @@ struct spool {
 	uint64_t synced;              /* renames covered by a finished fsync */
 	int syncing;                  /* an fsync of new/ is running */
 	int lock_fd;                  /* -1 until spool_lock */
+	uid_t owner;                  /* the spool's owner: whose files are messages */
 	_Atomic uint64_t bytes;       /* new/ + failed/ */
 	_Atomic unsigned long counter;
 };
@@ -88,6 +89,39 @@ static int valid_name(const char *name)
 	return n > 0 && n < SPOOL_NAME && name[0] != '.' && !strchr(name, '/');
 }
 
+/*
+ * check_folder - PATH is a real folder (not a symbolic link) that only its
+ * owner may write, as crmilter's folders must be (postfix check's rule);
+ * its lstat into *ST when given.  Returns 0, or -1 with the path and the
+ * reason in err.
+ */
+static int check_folder(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	struct stat s;
+
+	if (lstat(path, &s) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISLNK(s.st_mode)) {
+		snprintf(err, errlen, "%s: is a symbolic link: crmilter works only in real folders "
+			 "(make it one)", path);
+		return -1;
+	}
+	if (!S_ISDIR(s.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", path);
+		return -1;
+	}
+	if (s.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: writable by group or others (mode %04o): chmod 0750 it",
+			 path, (unsigned)(s.st_mode & 07777));
+		return -1;
+	}
+	if (st)
+		*st = s;
+	return 0;
+}
+
 /* spool_open - see spool.h */
 int spool_open(const char *dir, int create, struct spool **out, char *err, size_t errlen)
 {
@@ -98,10 +132,8 @@ int spool_open(const char *dir, int create, struct spool **out, char *err, size_
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: %s", dir, errno ? strerror(errno) : "not a directory");
+	if (check_folder(dir, &st, err, errlen) < 0)
 		return -1;
-	}
 	struct spool *sp = calloc(1, sizeof *sp);
 	if (!sp || !(sp->dir = strdup(dir))) {
 		free(sp);
@@ -118,14 +150,12 @@ int spool_open(const char *dir, int create, struct spool **out, char *err, size_
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
-		if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "%s: %s", path,
-				 errno ? strerror(errno) : "not a directory");
+		if (check_folder(path, NULL, err, errlen) < 0)
 			goto fail;
-		}
 	}
+	sp->owner = st.st_uid;
 	area_path(sp, SPOOL_NEW, NULL, path, sizeof path);
-	sp->new_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sp->new_fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sp->new_fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
@@ -164,9 +194,16 @@ int spool_lock(struct spool *sp, char *err, size_t errlen)
 {
 	char path[SPOOL_PATH];
 	snprintf(path, sizeof path, "%s/.lock", sp->dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
+	struct stat st;
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path,
+			 errno == ELOOP ? "is a symbolic link: remove it" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file: remove it", path);
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -179,17 +216,33 @@ int spool_lock(struct spool *sp, char *err, size_t errlen)
 	return 0;
 }
 
+/* chown_folder - give the folder PATH (never what a link there points to)
+ * to UID:GID, through a descriptor of it; 0, or -1 (errno: ELOOP, ENOTDIR) */
+static int chown_folder(const char *path, uid_t uid, gid_t gid)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc, e;
+
+	if (fd < 0)
+		return -1;
+	rc = fchown(fd, uid, gid);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
 /* spool_chown - see spool.h */
 int spool_chown(struct spool *sp, uid_t uid, gid_t gid)
 {
 	char path[SPOOL_PATH];
-	if (chown(sp->dir, uid, gid) < 0)
+	if (chown_folder(sp->dir, uid, gid) < 0)
 		return -1;
 	for (int a = SPOOL_TMP; a <= SPOOL_FAILED; a++)
-		if (chown(area_path(sp, a, NULL, path, sizeof path), uid, gid) < 0)
+		if (chown_folder(area_path(sp, a, NULL, path, sizeof path), uid, gid) < 0)
 			return -1;
 	if (sp->lock_fd >= 0 && fchown(sp->lock_fd, uid, gid) < 0)
 		return -1;
+	sp->owner = uid;
 	return 0;
 }
 
@@ -588,7 +641,7 @@ int spool_list(struct spool *sp, enum spool_area area, struct spool_list *out, c
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
-		if (fstatat(dirfd(d), names[i], &st, 0) == 0) {
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			out->sizes[i] = (uint64_t)st.st_size;
 			out->mtimes[i] = (int64_t)st.st_mtime;
 		}
@@ -690,6 +743,55 @@ static const char *parse_env(struct spool_msg *m, char *p, char *end)
 	return NULL;
 }
 
+/*
+ * read_ours - the whole of PATH when it is a regular file of the spool's
+ * owner (opened without following a link and without blocking on a FIFO);
+ * its size into *len.  Returns a new buffer (free()), or NULL with errno
+ * (ENOENT: gone) or, for a file crmilter did not write, the reason in *why.
+ */
+static char *read_ours(const struct spool *sp, const char *path, size_t *len, const char **why)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+
+	*why = NULL;
+	if (fd < 0) {
+		if (errno == ELOOP)
+			*why = "a symbolic link, not a file crmilter wrote";
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0)
+		goto out;
+	if (!S_ISREG(st.st_mode))
+		*why = "not a regular file (a FIFO, socket or device): not taken";
+	else if (st.st_uid != sp->owner)
+		*why = "owned by another user than the spool's: not a file crmilter wrote";
+	else if ((uint64_t)st.st_size > SPOOL_MAX_FILE)
+		*why = "larger than a spool file can be";
+	else if ((buf = malloc((size_t)st.st_size + 1)) != NULL) {
+		while (got < (size_t)st.st_size) {
+			ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+			if (r <= 0) {
+				if (r < 0 && errno == EINTR)
+					continue;
+				break;
+			}
+			got += (size_t)r;
+		}
+		buf[got] = '\0';
+		*len = got;
+	}
+out:
+	close(fd);
+	if (*why) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* spool_read - see spool.h */
 int spool_read(struct spool *sp, enum spool_area area, const char *name, struct spool_msg *out,
 	       char *err, size_t errlen)
@@ -704,9 +806,11 @@ int spool_read(struct spool *sp, enum spool_area area, const char *name, struct 
 		return -1;
 	}
 	area_path(sp, area, name, path, sizeof path);
-	char *buf = read_file(path, SPOOL_MAX_FILE, &len);
+	char *buf = read_ours(sp, path, &len, &why);
 	if (!buf) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, why ? why : strerror(errno));
+		if (why)
+			errno = EINVAL;
 		return -1;
 	}
 	out->buf = buf;
