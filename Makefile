@@ -103,8 +103,10 @@ $(BUILD)/crmctl: $(call obj,$(CLI_SRC) $(wildcard milter/spool.c)) $(LIBS)
 
 # libmilter has no pkg-config file.  It is linked statically, with its
 # accept(), read() and close() (and crmilter's own) going through
-# milter/guard.c (MilterPeers, MilterConnections, silent connections)
-MILTER_LINK := -Wl,--wrap=accept,--wrap=read,--wrap=close -l:libmilter.a
+# milter/guard.c (MilterPeers, MilterConnections, silent connections), and
+# its sigwait() through milter/signals.c (the main thread takes the signals)
+MILTER_LINK := -Wl,--wrap=accept,--wrap=read,--wrap=close,--wrap=sigwait,-u,__wrap_sigwait \
+	-l:libmilter.a
 $(BUILD)/crmilter: $(BUILD)/obj/milter/main.o $(LIBMILTER) $(LIBS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(MILTER_LINK)

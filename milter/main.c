@@ -19,9 +19,9 @@
  *   SIGTERM, SIGINT   stop accepting connections, let the worker finish its
  *            batch, exit
  *
- * libmilter's own signal thread also waits for SIGHUP and SIGTERM; the
- * kernel hands a process signal to the main thread first when it is
- * waiting for it, which it nearly always is (it only hands the work on).
+ * libmilter's own signal thread would also wait for SIGHUP and SIGTERM and
+ * stop the loop; it is kept waiting for ever (signals.c), so that a second
+ * SIGHUP during a reload never ends the milter.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -463,7 +463,7 @@ int main(int argc, char **argv)
 	int stopped_by_us = 0;
 	for (;;) {
 		int sig = 0;
-		if (sigwait(&set, &sig) != 0)
+		if (milter_sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
 			reload();
@@ -489,8 +489,13 @@ int main(int argc, char **argv)
 			msg_warn("%d message%s still in progress at exit: passed unlogged",
 				 milter_active_messages(), milter_active_messages() == 1 ? "" : "s");
 	} else {
+		/* nothing but our own stop may end the loop: an MTA left without
+		 * its milter passes mail unlogged, so say so and exit non-zero
+		 * (the unit restarts crmilter) */
 		pthread_join(d.milter_tid, NULL);
-		msg_info("the milter loop ended (status %d)", d.milter_rc);
+		msg_warn("the milter loop ended unasked (status %d): exiting for a restart",
+			 d.milter_rc);
+		d.milter_rc = MI_FAILURE;
 	}
 	milter_guard_stop();
 	milter_worker_stop();

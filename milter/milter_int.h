@@ -12,6 +12,7 @@
 #define CRM_MILTER_INT_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -47,6 +48,13 @@ int milter_cidr_parse(const char *text, struct milter_cidr *out);
  * another family never matches.  Returns 1 or 0.
  */
 int milter_cidr_match(const struct milter_cidr *list, size_t n, const struct sockaddr *addr);
+
+/*
+ * milter_sigwait - sigwait(3) for crmilter's main thread, the only one that
+ * takes signals (libmilter's own signal thread is kept waiting: signals.c).
+ * Returns 0 with the signal in *sig, or an error number.
+ */
+int milter_sigwait(const sigset_t *set, int *sig);
 
 /* ---- the guard of the milter socket (guard.c) ---- */
 
