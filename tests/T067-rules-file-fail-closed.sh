@@ -65,15 +65,7 @@ check_grep "... and says why" "Domains is not set: crmctl import cannot tell" "$
 check "... and does not create the store" test ! -e "$TMP/store.db"
 
 # ---- crmilter ----
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$CRM_BUILD/crmilter" ] || ! command -v sqlite3 > /dev/null; then
-	skip "crmilter and the rules file" "needs root, sqlite3 and crmilter"
-	exit 0
-fi
-cleanup() { crm_stop KILL; rm -rf "$TMP"; }
-trap cleanup EXIT
-crm_user
-chmod 711 "$TMP"
-mkdir -p "$TMP/m/store" "$TMP/m/spool/new" "$TMP/m/run"
+crm_alone "crmilter and the rules file"
 chmod 755 "$TMP/etc"
 chmod 644 "$TMP/etc/hr.rules"
 mconf() { # mconf FILE [KEY VALUE]... - a crmilter configuration in $TMP/etc
@@ -82,7 +74,6 @@ mconf() { # mconf FILE [KEY VALUE]... - a crmilter configuration in $TMP/etc
 		Socket "unix:$TMP/m/run/s.sock" "$@"
 	sed -i "s#^Database .*#Database $TMP/m/store/crm.db#" "$f"
 }
-chown -R "$CRM_USER" "$TMP/m"
 mconf "$TMP/etc/m-typo.conf" RulesFile hr.rulez
 timeout 10 "$CRM_BUILD/crmilter" -f -c "$TMP/etc/m-typo.conf" -u "$CRM_USER" > "$TMP/m.out" 2>&1
 check_equal "crmilter refuses to start with a mistyped RulesFile (exit 2)" 2 $?

@@ -10,14 +10,7 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$CRM_TOP/tests/milter/postfix.sh"
 
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$CRM_BUILD/crmilter" ] || ! command -v sqlite3 > /dev/null; then
-	skip "hostile spool" "needs root, sqlite3 and crmilter"
-	exit 0
-fi
-cleanup() { crm_stop KILL; rm -rf "$TMP"; }
-trap cleanup EXIT
-crm_user
-chmod 711 "$TMP"
+crm_alone "hostile spool"
 mkdir -p "$TMP/decoy"
 echo "root:secret" > "$TMP/decoy/shadow"
 chmod 600 "$TMP/decoy/shadow"

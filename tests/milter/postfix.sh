@@ -12,6 +12,11 @@
 #   pf_wait_empty DIR SECONDS         wait until the queue is empty
 #   sink_start DIR PORT / sink_stop   smtp-sink dumping one file per message
 #   crm_user                          make sure the unprivileged user exists
+#   crm_alone WHAT                    for a test of crmilter without Postfix: skip
+#                                     (and exit) unless root with crmilter and
+#                                     sqlite3; kill crmilter and remove $TMP at
+#                                     exit; the user; $TMP/m/{store,spool/new,run}
+#                                     made and given to it
 #   crm_start CONF LOG [ARGS...] / crm_stop [SIGNAL]   crmilter in the foreground
 #                                     (under $CRM_WRAPPER when set, e.g. valgrind)
 #   free_port                         an unused loopback TCP port
@@ -19,6 +24,18 @@ CRM_USER=${CRM_USER:-crmilter}
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+crm_alone() {
+	if [ "$(id -u)" -ne 0 ] || [ ! -x "$CRM_BUILD/crmilter" ] || ! command -v sqlite3 > /dev/null; then
+		skip "$1" "needs root, sqlite3 and crmilter"
+		exit 0
+	fi
+	trap 'crm_stop KILL; rm -rf "$TMP"' EXIT
+	crm_user
+	chmod 711 "$TMP"
+	mkdir -p "$TMP/m/store" "$TMP/m/spool/new" "$TMP/m/run"
+	chown -R "$CRM_USER" "$TMP/m"
 }
 
 crm_user() {
