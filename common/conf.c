@@ -1,8 +1,9 @@
 /*
  * conf.c - read crmilter.conf, the configuration shared by every program
  *
- * One "Key value" per line; '#' starts a comment line; blank lines are
- * ignored; keys are case-insensitive.  A key of a list type (Domains,
+ * One "Key value" per line; '#' starts a comment, at the start of a line or
+ * after a blank in a value (cut_comment); blank lines are ignored; keys are
+ * case-insensitive.  A key of a list type (Domains,
  * InternalHosts, MilterPeers...) may repeat and its values add up; any other key given twice,
  * an unknown key or a bad value is an error "FILE:LINE: message".
  */
@@ -283,6 +284,24 @@ void conf_free(struct conf *c)
 	c->path = NULL;
 }
 
+/*
+ * cut_comment - end VALUE where a comment starts: a '#' at its start or after
+ * a blank, as in opendkim.conf ("Domains example.com  # ours"); the blanks
+ * before it go too.  A '#' inside a word stays ("/srv/mail#1").
+ */
+static void cut_comment(char *value)
+{
+	char *p = value;
+
+	while ((p = strchr(p, '#')) != NULL && p != value && !isspace((unsigned char)p[-1]))
+		p++;
+	if (!p)
+		return;
+	while (p > value && isspace((unsigned char)p[-1]))
+		p--;
+	*p = '\0';
+}
+
 /* parse_line - apply one line; returns NULL or an error (NAME filled for messages) */
 static const char *parse_line(struct conf *c, char *line, unsigned char *seen)
 {
@@ -301,6 +320,7 @@ static const char *parse_line(struct conf *c, char *line, unsigned char *seen)
 		*p++ = '\0';
 	while (isspace((unsigned char)*p))
 		p++;
+	cut_comment(p);
 	const struct conf_key *k = find_key(key);
 	if (!k)
 		return "unknown key";

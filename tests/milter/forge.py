@@ -3,8 +3,10 @@
 # address: what a stranger who reaches the milter port could do
 #
 # usage: forge.py unix:PATH|inet:PORT@HOST MSGID [--source ADDR] [--auth USER]
+#                 [--daemon-name NAME]
 # Sends one message (From ceo@example.com to dave@acme.com, with
-# {auth_authen} = USER so that it looks sent by us) and prints what became
+# {auth_authen} = USER, "" for none, so that it looks sent by us; and
+# {daemon_name} = NAME, default smtpd) and prints what became
 # of it: "accepted" when crmilter answered the end of message, "refused:
 # REASON" when the connection was closed or refused.  Exit 0 either way;
 # 2 on usage errors.
@@ -51,6 +53,7 @@ def main():
     ap.add_argument("msgid")
     ap.add_argument("--source")
     ap.add_argument("--auth", default="ceo@example.com")
+    ap.add_argument("--daemon-name", default="smtpd")
     a = ap.parse_args()
     try:
         if a.socket.startswith("unix:"):
@@ -79,10 +82,11 @@ def main():
             if not steps & NR.get(cmd, 0):
                 recv_packet(s)
 
-        s.sendall(packet("D", b"C" + z("j", "mx.example.com", "{daemon_name}", "smtpd")))
+        s.sendall(packet("D", b"C" + z("j", "mx.example.com", "{daemon_name}", a.daemon_name)))
         step("C", z("client.example") + b"4" + struct.pack(">H", 25) + z("192.0.2.9"))
         step("H", z("client.example"))
-        s.sendall(packet("D", b"M" + z("{auth_authen}", a.auth, "i", "FORGED1")))
+        macros = ("{auth_authen}", a.auth, "i", "FORGED1") if a.auth else ("i", "FORGED1")
+        s.sendall(packet("D", b"M" + z(*macros)))
         step("M", z("<ceo@example.com>"))
         step("R", z("<dave@acme.com>"))
         for name, value in (("From", "ceo@example.com"), ("To", "dave@acme.com"),

@@ -119,6 +119,30 @@ static void test_errors_name_file_and_line(void **state)
 	expect_error("MaxMessageSize lots\n", "1: expected a size such as 25M, 512k or 1G: MaxMessageSize lots");
 }
 
+/* a comment after a value, as INSTALL.md writes them, is never part of it */
+static void test_trailing_comments(void **state)
+{
+	const char *p = write_tmp("Domains example.com  # your own mail domains\n"
+				  "OriginatingName ORIGINATING\t# submission's daemon_name\n"
+				  "ViewerSessionKeyFile /tmp/viewer.key   # created (0600) when missing\n"
+				  "Database /srv/mail#1/crm.db\n"
+				  "MaxMessageSize 10M # bigger ones are cut\n");
+	struct conf c;
+	char err[256];
+
+	assert_int_equal(conf_load(p, &c, err, sizeof err), 0);
+	assert_int_equal(c.domains.n, 1);
+	assert_string_equal(c.domains.v[0], "example.com");
+	assert_string_equal(c.originating_name, "ORIGINATING");
+	assert_string_equal(c.viewer_session_key, "/tmp/viewer.key");
+	assert_string_equal(c.database, "/srv/mail#1/crm.db");
+	assert_int_equal(c.max_message_size, 10u * 1024 * 1024);
+	conf_free(&c);
+	unlink(p);
+	expect_error("OriginatingName # nothing but a comment\n",
+		     "1: missing value: OriginatingName # nothing but a comment");
+}
+
 static void test_missing_files(void **state)
 {
 	struct conf c;
@@ -153,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_values_and_lists),
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_trailing_comments),
 		cmocka_unit_test(test_missing_files),
 		cmocka_unit_test(test_sizes_and_dates),
 	};
