@@ -4,7 +4,8 @@
  * mail_source_open() expands a path into a sorted list of files: a single
  * file; a Maildir's cur/ and new/ (tmp/ is never read); or every file below
  * a folder, where nested Maildirs again give only cur/ and new/.  Each file
- * is mapped read-only.  A file starting with "From " is an mbox, split at
+ * is mapped read-only.  A UTF-8 byte order mark at the start of a file is
+ * skipped.  A file starting with "From " is an mbox, split at
  * every line that starts with "From " (mboxo and mboxrd writers escape such
  * body lines); mboxrd escaping (">From", ">>From") is undone by one level.
  * Any other file is one message.  Nothing here parses MIME.
@@ -46,6 +47,7 @@ struct mail_source {
 	char *readbuf;         /* reused for small files: no mmap/munmap per file */
 	size_t readbuf_cap;
 	size_t pos;            /* mbox: offset of the next "From " line */
+	size_t bom;            /* 3 when the file starts with a UTF-8 byte order mark */
 	size_t released;       /* mapped bytes below this were handed back (madvise) */
 	int in_mbox;
 	int64_t mtime;
@@ -328,7 +330,11 @@ static int open_next(struct mail_source *src, char *err, size_t errlen)
 	}
 	src->path = path;
 	src->mtime = (int64_t)st.st_mtime;
-	src->in_mbox = src->map_len >= 5 && memcmp(src->map, "From ", 5) == 0;
+	/* a UTF-8 byte order mark (editors on Windows write one) is not part
+	 * of the message: mail and mbox start after it */
+	src->bom = src->map_len >= 3 && memcmp(src->map, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	src->pos = src->bom;
+	src->in_mbox = src->map_len - src->bom >= 5 && memcmp(src->map + src->bom, "From ", 5) == 0;
 	return 1;
 }
 
@@ -459,8 +465,8 @@ int mail_source_next(struct mail_source *src, struct mail_item *item, char *err,
 		if (r <= 0)
 			return r;
 		if (!src->in_mbox) {
-			item->data = src->map;
-			item->len = src->map_len;
+			item->data = src->map + src->bom;
+			item->len = src->map_len - src->bom;
 			item->origin = src->path;
 			item->offset = -1;
 			item->envelope_date = src->mtime;
