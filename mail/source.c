@@ -5,9 +5,12 @@
  * file; a Maildir's cur/ and new/ (tmp/ is never read); or every file below
  * a folder, where nested Maildirs again give only cur/ and new/.  Each file
  * is mapped read-only.  A UTF-8 byte order mark at the start of a file is
- * skipped.  A file starting with "From " is an mbox, split at
- * every line that starts with "From " (mboxo and mboxrd writers escape such
- * body lines); mboxrd escaping (">From", ">>From") is undone by one level.
+ * skipped.  A file starting with "From " is an mbox (a .eml file is one
+ * message all the same), split at the lines that start with "From " where
+ * a message can begin (message_starts: the line has a time, a header field
+ * follows, no multipart of the message before is still open), so that a
+ * forwarded patch or a sentence in an unescaped body does not cut it;
+ * mboxrd escaping (">From", ">>From") is undone by one level.
  * Any other file is one message.  Nothing here parses MIME.
  */
 #include <ctype.h>
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -50,6 +54,7 @@ struct mail_source {
 	size_t bom;            /* 3 when the file starts with a UTF-8 byte order mark */
 	size_t released;       /* mapped bytes below this were handed back (madvise) */
 	int in_mbox;
+	int single;            /* a .eml: never split, even when it starts "From " */
 	int64_t mtime;
 	const char *path;
 
@@ -335,6 +340,8 @@ static int open_next(struct mail_source *src, char *err, size_t errlen)
 	src->bom = src->map_len >= 3 && memcmp(src->map, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 	src->pos = src->bom;
 	src->in_mbox = src->map_len - src->bom >= 5 && memcmp(src->map + src->bom, "From ", 5) == 0;
+	/* a .eml file is one message, even after a "From " line */
+	src->single = strlen(path) > 4 && strcasecmp(path + strlen(path) - 4, ".eml") == 0;
 	return 1;
 }
 
@@ -413,16 +420,101 @@ static void release_read(struct mail_source *src)
 }
 
 /* mbox_next - the next message of the mapped mbox; 1, 0 at its end, -1 error */
+/* has_time - the line P (LEN bytes) holds a time "hh:mm", as every mbox
+ * "From " line does and a sentence that starts with "From" seldom does */
+static int has_time(const char *p, size_t len)
+{
+	for (size_t i = 0; i + 5 <= len; i++)
+		if (isdigit((unsigned char)p[i]) && isdigit((unsigned char)p[i + 1]) && p[i + 2] == ':' &&
+		    isdigit((unsigned char)p[i + 3]) && isdigit((unsigned char)p[i + 4]))
+			return 1;
+	return 0;
+}
+
+/*
+ * field_start - P (LEN bytes) starts with a header field name and its colon
+ * ("Name:", or the obsolete "Name :"): token characters, what real headers
+ * use, though RFC 5322 would allow any printable character but ':'
+ */
+static int field_start(const char *p, size_t len)
+{
+	size_t i = 0, name;
+
+	while (i < len && (isalnum((unsigned char)p[i]) || strchr("!#$%&'*+-.^_`|~", p[i])))
+		i++;
+	name = i;
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return name > 0 && i < len && p[i] == ':';
+}
+
+/*
+ * top_boundary - the boundary of the message whose header starts at P (up to
+ * END) when it is multipart, into BUF ("" when none); the header ends at the
+ * first empty line
+ */
+static void top_boundary(const char *p, const char *end, char *buf, size_t len)
+{
+	const char *hend = p, *b;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	while (hend < end && !(hend[0] == '\n' && (hend + 1 == end || hend[1] == '\n' || hend[1] == '\r')))
+		hend++;
+	for (b = p; b + 9 < hend; b++)
+		if (strncasecmp(b, "boundary=", 9) == 0)
+			break;
+	if (b + 9 >= hend)
+		return;
+	b += 9;
+	if (*b == '"')
+		for (b++; b < hend && *b != '"' && n + 1 < len; b++)
+			buf[n++] = *b;
+	else
+		for (; b < hend && !strchr(" \t\r\n;", *b) && n + 1 < len; b++)
+			buf[n++] = *b;
+	buf[n] = '\0';
+}
+
+/*
+ * message_starts - a "From " line at HIT ('\n' before it) begins the next
+ * message of an mbox whose current message spans BODY to HIT: a line with a
+ * time, a header field after it, and no multipart of the current message
+ * still open (its closing "--BOUNDARY--" seen): a forwarded patch or a
+ * sentence in a body never splits a message
+ */
+static int message_starts(const char *body, const char *hit, const char *end, const char *boundary)
+{
+	const char *line = hit + 1, *eol = memchr(line, '\n', (size_t)(end - line));
+	char close[200];
+
+	if (!eol || !has_time(line, (size_t)(eol - line)) || !field_start(eol + 1, (size_t)(end - eol - 1)))
+		return 0;
+	if (!*boundary)
+		return 1;
+	snprintf(close, sizeof close, "\n--%s--", boundary);
+	return memmem(body, (size_t)(hit - body), close, strlen(close)) != NULL;
+}
+
 static int mbox_next(struct mail_source *src, struct mail_item *item, char *err, size_t errlen)
 {
 	const char *map = src->map;
 	size_t len = src->map_len, start = src->pos;
+	char boundary[180];
 	if (start >= len)
 		return 0;
 	release_read(src);
 	const char *nl = memchr(map + start, '\n', len - start);
 	size_t body = nl ? (size_t)(nl - map) + 1 : len;
-	const char *hit = body < len ? memmem(map + body - 1, len - body + 1, "\nFrom ", 6) : NULL;
+	const char *hit = NULL, *c;
+	top_boundary(map + body, map + len, boundary, sizeof boundary);
+	for (size_t from = body - 1; !src->single && body < len; from = (size_t)(c - map) + 1) {
+		c = memmem(map + from, len - from, "\nFrom ", 6);
+		if (!c || message_starts(map + body, c, map + len, boundary)) {
+			hit = c;
+			break;
+		}
+	}
 	size_t end = hit ? (size_t)(hit - map) + 1 : len;
 	src->pos = end;
 	size_t msg_len = end - body;
@@ -487,20 +579,7 @@ int mail_looks_like_message(const char *data, size_t len)
 		i++;
 	if (len - i >= 5 && memcmp(data + i, "From ", 5) == 0)
 		return 1;
-	/* a field name of token characters: what real first headers use,
-	 * though RFC 5322 would allow any printable character but ':' */
-	size_t name = 0;
-	for (; i < len; i++, name++) {
-		unsigned char c = (unsigned char)data[i];
-		if (c == ':')
-			return name > 0;
-		if (!isalnum(c) && !strchr("!#$%&'*+-.^_`|~", c))
-			break;
-	}
-	/* allow "Name :" (obsolete syntax) */
-	while (i < len && (data[i] == ' ' || data[i] == '\t'))
-		i++;
-	return name > 0 && i < len && data[i] == ':';
+	return field_start(data + i, len - i);
 }
 
 /* mail_source_progress - see mail.h */
