@@ -19,7 +19,7 @@
 #define IMPORT_RETRIES 10   /* store busy: retry a batch this many times */
 
 struct import_counts {
-	uint64_t imported, duplicates, failed;
+	uint64_t imported, duplicates, failed, skipped;
 	struct progress *progress;
 	int verbose;
 };
@@ -61,6 +61,28 @@ static int with_retry(struct ingest *in, const struct ingest_msg *msg, char *err
 	return rc;
 }
 
+/* skipped_text - ", skipped N" for the summary, "" when nothing was (static) */
+static const char *skipped_text(uint64_t n)
+{
+	static char buf[48];
+
+	if (!n)
+		return "";
+	snprintf(buf, sizeof buf, ", skipped %" PRIu64, n);
+	return buf;
+}
+
+/* name_skipped - say what under the path is not read, and count it */
+static void name_skipped(const struct mail_source *src, struct import_counts *c)
+{
+	const char *const *v;
+	size_t n = mail_source_skipped(src, &v);
+
+	for (size_t i = 0; i < n; i++)
+		cli_error("skipped %s", v[i]);
+	c->skipped += n;
+}
+
 /* import_path - import everything under one path; returns a CLI_* status */
 static int import_path(struct ingest *in, const char *path, struct import_counts *c)
 {
@@ -75,6 +97,7 @@ static int import_path(struct ingest *in, const char *path, struct import_counts
 		c->failed++;
 		return CLI_PARTIAL;
 	}
+	name_skipped(src, c);
 	while ((r = mail_source_next(src, &item, err, sizeof err)) != 0) {
 		if (r < 0) {
 			progress_clear(c->progress);
@@ -173,8 +196,8 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	progress_free(c.progress);
 	ingest_close(in);
 	if (!quiet)
-		printf("imported %" PRIu64 ", duplicates %" PRIu64 ", failed %" PRIu64 "\n",
-		       c.imported, c.duplicates, c.failed);
+		printf("imported %" PRIu64 ", duplicates %" PRIu64 ", failed %" PRIu64 "%s\n",
+		       c.imported, c.duplicates, c.failed, skipped_text(c.skipped));
 	if (status == CLI_OK && c.failed)
 		status = CLI_PARTIAL;
 	return status;

@@ -196,8 +196,9 @@ struct mail_item {
 
 /*
  * mail_source_open - open PATH: a message file, an mbox file, a Maildir
- * (cur/ and new/), or a folder holding any of these (walked in sorted
- * order).  mboxrd is assumed; mboxo files read the same unless a body line
+ * (cur/ and new/, and whatever else it holds: loose files, Maildir++
+ * folders), or a folder holding any of these (walked in sorted order; what
+ * is not read is listed by mail_source_skipped).  mboxrd is assumed; mboxo files read the same unless a body line
  * starts with ">>From ".  Returns 0, or -1 with "PATH: reason" in err.
  */
 int mail_source_open(const char *path, struct mail_source **out, char *err, size_t errlen);
@@ -218,6 +219,13 @@ void mail_source_progress(const struct mail_source *src, uint64_t *done, uint64_
  * Import uses it to report files that are not mail instead of storing them.
  */
 int mail_looks_like_message(const char *data, size_t len);
+
+/*
+ * mail_source_skipped - what under the path is not read, each as "PATH:
+ * reason" (a hidden or index file, a link to nothing, a Maildir's tmp/, a
+ * folder too deep or unreadable...); *out is owned by SRC.  Returns how many.
+ */
+size_t mail_source_skipped(const struct mail_source *src, const char *const **out);
 
 /* mail_source_close - close and free; NULL is fine */
 void mail_source_close(struct mail_source *src);

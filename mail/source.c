@@ -2,8 +2,9 @@
  * source.c - read messages from mail sources: files, mbox, Maildir, folders
  *
  * mail_source_open() expands a path into a sorted list of files: a single
- * file; a Maildir's cur/ and new/ (tmp/ is never read); or every file below
- * a folder, where nested Maildirs again give only cur/ and new/.  Each file
+ * file, or every file below a folder, hidden folders too (Maildir++); a
+ * Maildir's tmp/, hidden files and mail servers' index files are not read,
+ * and each entry not read is kept with its reason (mail_source_skipped).  Each file
  * is mapped read-only.  A UTF-8 byte order mark at the start of a file is
  * skipped.  A file starting with "From " is an mbox (a .eml file is one
  * message all the same), split at the lines that start with "From " where
@@ -40,6 +41,8 @@ struct mail_source {
 	char **files;          /* sorted paths to read */
 	uint64_t *sizes;
 	size_t n_files, cap_files;
+	char **skipped;        /* "PATH: reason" of each entry not read */
+	size_t n_skipped;
 	size_t next_file;      /* index of the next file to open */
 	uint64_t bytes_total;
 	uint64_t bytes_before; /* bytes of files finished */
@@ -88,6 +91,46 @@ static int source_add(struct mail_source *src, const char *path, uint64_t size)
 	return 0;
 }
 
+/* skip_add - remember that PATH is not read, and why; 0, or -1 out of memory */
+static int skip_add(struct mail_source *src, const char *path, const char *why)
+{
+	char **v = realloc(src->skipped, (src->n_skipped + 1) * sizeof *v);
+
+	if (!v)
+		return -1;
+	src->skipped = v;
+	if (asprintf(&v[src->n_skipped], "%s: %s", path, why) < 0)
+		return -1;
+	src->n_skipped++;
+	return 0;
+}
+
+/* maildir_meta - NAME is a file mail servers keep beside cur/ and new/ */
+static int maildir_meta(const char *name)
+{
+	static const char *const pre[] = { "dovecot", "courierimap", "maildirfolder", "maildirsize",
+					   "subscriptions", "dovecot-uidlist", "dovecot-keywords" };
+
+	for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+		if (strncmp(name, pre[i], strlen(pre[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* count_files - entries of the folder DIR that are not hidden */
+static size_t count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
 /* is_dir - 1 when PATH/SUB is a directory */
 static int is_dir(const char *path, const char *sub)
 {
@@ -103,62 +146,70 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk(struct mail_source *src, const char *dir, int depth, int maildir_sub,
-		char *err, size_t errlen);
+static int walk(struct mail_source *src, const char *dir, int depth, char *err, size_t errlen);
 
-/* walk_entry - add one directory entry: a file, or a folder walked in turn */
+/*
+ * walk_entry - one directory entry: a file to read, a folder to walk in
+ * turn, or something not read, remembered with its reason.  MAILDIR: DIR
+ * is a Maildir (its metadata files are not mail).  Returns 0, or -1 with
+ * err filled.
+ */
 static int walk_entry(struct mail_source *src, const char *dir, const char *name, int depth,
-		      int maildir_sub, char *err, size_t errlen)
+		      int maildir, char *err, size_t errlen)
 {
 	char path[4096];
 	struct stat st;
+	const char *why = NULL;
+	int rc = 0;
+
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
-		return 0;	/* too long to open anyway: skipped */
-	if (stat(path, &st) < 0)
-		return 0;	/* vanished or dangling link: nothing to read */
-	if (S_ISREG(st.st_mode)) {
-		if (source_add(src, path, (uint64_t)st.st_size) < 0) {
-			snprintf(err, errlen, "%s: too many files", dir);
-			return -1;
-		}
-		return 0;
-	}
-	if (!S_ISDIR(st.st_mode) || maildir_sub)
-		return 0;
-	return walk(src, path, depth + 1, 0, err, errlen);
+		why = "path too long";
+	else if (stat(path, &st) < 0)
+		why = errno == ENOENT ? "a link to nothing, or gone" : strerror(errno);
+	else if (S_ISDIR(st.st_mode))
+		return walk(src, path, depth + 1, err, errlen);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (name[0] == '.')
+		why = "a hidden file";
+	else if (maildir && maildir_meta(name))
+		why = "a mail server's index file, not a message";
+	else if (source_add(src, path, (uint64_t)st.st_size) < 0)
+		rc = -1;
+	if (!rc && why && skip_add(src, path, why) < 0)
+		rc = -1;
+	if (rc < 0)
+		snprintf(err, errlen, "%s: too many files, or out of memory", dir);
+	return rc;
 }
 
 /*
- * walk - add the files under DIR in sorted order; a Maildir gives cur/ and
- * new/ only.  Returns 0, or -1 with err filled.
+ * walk - add the files under DIR in sorted order: every file and folder,
+ * hidden folders too (Maildir++ keeps .Sent, .Archive.2019 ...); a Maildir's
+ * tmp/ holds deliveries in progress and is not read.  Returns 0, or -1 with
+ * err filled.
  */
-static int walk(struct mail_source *src, const char *dir, int depth, int maildir_sub,
-		char *err, size_t errlen)
+static int walk(struct mail_source *src, const char *dir, int depth, char *err, size_t errlen)
 {
+	int maildir = is_dir(dir, "cur") || is_dir(dir, "new");
+
 	if (depth > SOURCE_MAX_DEPTH)
-		return 0;
-	if (!maildir_sub && (is_dir(dir, "cur") || is_dir(dir, "new"))) {
-		char sub[4096];
-		const char *subs[] = { "cur", "new" };
-		for (int i = 0; i < 2; i++) {
-			snprintf(sub, sizeof sub, "%s/%s", dir, subs[i]);
-			if (is_dir(dir, subs[i]) && walk(src, sub, depth + 1, 1, err, errlen) < 0)
-				return -1;
-		}
-		return 0;
-	}
+		return skip_add(src, dir, "more than 32 folders deep") < 0 ? -1 : 0;
 	DIR *d = opendir(dir);
 	if (!d) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
+		if (depth == 0) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+		return skip_add(src, dir, strerror(errno)) < 0 ? -1 : 0;
 	}
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;	/* ".", "..", and hidden files such as .DS_Store */
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			char **nn = realloc(names, cap * sizeof *nn);
@@ -172,8 +223,18 @@ static int walk(struct mail_source *src, const char *dir, int depth, int maildir
 	}
 	if (n > 0)	/* qsort must not get the NULL of an empty folder */
 		qsort(names, n, sizeof *names, cmp_names);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = walk_entry(src, dir, names[i], depth, maildir_sub, err, errlen);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char sub[4096];
+
+		if (maildir && strcmp(names[i], "tmp") == 0 && is_dir(dir, "tmp")) {
+			snprintf(sub, sizeof sub, "%s/tmp", dir);
+			if (count_files(sub) > 0 &&
+			    skip_add(src, sub, "a Maildir's tmp/: deliveries in progress, not read") < 0)
+				rc = -1;
+			continue;
+		}
+		rc = walk_entry(src, dir, names[i], depth, maildir, err, errlen);
+	}
 out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -203,7 +264,7 @@ int mail_source_open(const char *path, struct mail_source **out, char *err, size
 			rc = -1;
 		}
 	} else if (S_ISDIR(st.st_mode)) {
-		rc = walk(src, path, 0, 0, err, errlen);
+		rc = walk(src, path, 0, err, errlen);
 	} else {
 		snprintf(err, errlen, "%s: not a file or folder", path);
 		rc = -1;
@@ -589,6 +650,13 @@ void mail_source_progress(const struct mail_source *src, uint64_t *done, uint64_
 	*total = src->bytes_total;
 }
 
+/* mail_source_skipped - see mail.h */
+size_t mail_source_skipped(const struct mail_source *src, const char *const **out)
+{
+	*out = (const char *const *)src->skipped;
+	return src->n_skipped;
+}
+
 /* mail_source_close - see mail.h */
 void mail_source_close(struct mail_source *src)
 {
@@ -598,6 +666,9 @@ void mail_source_close(struct mail_source *src)
 	for (size_t i = 0; i < src->n_files; i++)
 		free(src->files[i]);
 	free(src->files);
+	for (size_t i = 0; i < src->n_skipped; i++)
+		free(src->skipped[i]);
+	free(src->skipped);
 	free(src->sizes);
 	free(src->buf);
 	free(src->readbuf);
