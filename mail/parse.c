@@ -660,6 +660,119 @@ static int64_t received_latest(GMimeMessage *msg, int64_t base)
 }
 
 /*
+ * cut_open_comment - end S (in place) before a comment that is never closed,
+ * which GMime would read as a date at midnight; 1 when it did
+ */
+static int cut_open_comment(char *s)
+{
+	char *open = NULL;
+	int depth = 0;
+
+	for (char *p = s; *p; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (*p == '(' && depth++ == 0)
+			open = p;
+		else if (*p == ')' && depth > 0)
+			depth--;
+	}
+	if (depth == 0 || !open)
+		return 0;
+	*open = '\0';
+	return 1;
+}
+
+/* twelve_hour - "06:09:22 PM" in S (in place) made "18:09:22"; GMime reads
+ * the time and drops the PM.  The result is never longer than S. */
+static void twelve_hour(char *s)
+{
+	for (char *p = s; *p; p++) {
+		int h, m, n = 0;
+
+		if (!g_ascii_isdigit(*p) || (p > s && g_ascii_isdigit(p[-1])) ||
+		    sscanf(p, "%2d:%2d%n", &h, &m, &n) != 2 || h < 1 || h > 12)
+			continue;
+		int digits = p[1] == ':' ? 1 : 2;
+		char *ap = p + n;
+		while (*ap == ':' || g_ascii_isdigit(*ap))
+			ap++;
+		while (*ap == ' ')
+			ap++;
+		int pm = g_ascii_strncasecmp(ap, "PM", 2) == 0, am = g_ascii_strncasecmp(ap, "AM", 2) == 0;
+		if ((!pm && !am) || g_ascii_isalnum(ap[2]))
+			continue;
+		char *out = g_strdup_printf("%.*s%02d%.*s%s", (int)(p - s), s, pm ? h % 12 + 12 : h % 12,
+					    (int)(ap - p - digits), p + digits, ap + 2);
+		strcpy(s, out);
+		g_free(out);
+		return;
+	}
+}
+
+/*
+ * posix_zone - when S ends in a zone named like "EST5EDT" (which GMime reads
+ * as +0000), cut it (in place) and return it (a new string), else NULL
+ */
+static char *posix_zone(char *s)
+{
+	char *last = strrchr(s, ' '), *p;
+
+	if (!last)
+		return NULL;
+	p = last + 1;
+	while (g_ascii_isalpha(*p))
+		p++;
+	if (p - last - 1 < 3 || !g_ascii_isdigit(*p))
+		return NULL;
+	while (g_ascii_isdigit(*p))
+		p++;
+	while (g_ascii_isalpha(*p))
+		p++;
+	if (*p)
+		return NULL;
+	char *zone = g_strdup(last + 1);
+	*last = '\0';
+	return zone;
+}
+
+/*
+ * decode_date - VALUE as a date, with what GMime misreads in real mail put
+ * right first: a 12-hour time with AM or PM, a zone such as EST5EDT
+ * (its offset on that day, from the time zone database), a comment never
+ * closed (cut, with a warning on REC).  Returns a new GDateTime, or NULL.
+ */
+static GDateTime *decode_date(const char *value, struct mail_record *rec)
+{
+	char *s = g_strdup(value), *zone;
+	GDateTime *dt, *fixed = NULL;
+
+	if (cut_open_comment(s))
+		mail_warn(rec, "Date has a comment that is never closed: \"%s\": read without it", value);
+	twelve_hour(s);
+	zone = posix_zone(s);
+	dt = g_mime_utils_header_decode_date(s);
+	if (dt && zone) {
+		GTimeZone *tz = g_time_zone_new_identifier(zone);
+
+		if (tz) {
+			fixed = g_date_time_new(tz, g_date_time_get_year(dt), g_date_time_get_month(dt),
+						g_date_time_get_day_of_month(dt), g_date_time_get_hour(dt),
+						g_date_time_get_minute(dt), g_date_time_get_second(dt));
+			g_time_zone_unref(tz);
+		} else {
+			mail_warn(rec, "Date has an unknown zone \"%s\": read as UTC", zone);
+		}
+	}
+	if (fixed) {
+		g_date_time_unref(dt);
+		dt = fixed;
+	}
+	g_free(zone);
+	g_free(s);
+	return dt;
+}
+
+/*
  * fill_date - Date in UTC seconds, or the fallback with MAIL_BAD_DATE and
  * a warning.  A Date is absurd before DATE_MIN, or more than
  * DATE_MAX_AHEAD after both the fallback (arrival, or now) and the latest
@@ -679,7 +792,7 @@ static void fill_date(struct mail_ctx *ctx, const struct mail_parse_opts *opts)
 		goto fallback;
 	}
 	value = mail_unfold(raw, 200);
-	dt = g_mime_utils_header_decode_date(value);
+	dt = decode_date(value, rec);
 	if (dt == NULL) {
 		mail_warn(rec, "Date unreadable: \"%s\": fallback date used", value);
 		g_free(value);
