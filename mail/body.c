@@ -71,18 +71,65 @@ static int is_attachment_disposition(GMimeObject *obj)
 	return cd != NULL && g_mime_content_disposition_is_attachment(cd);
 }
 
+/*
+ * raw_type_broken - OBJ's Content-Type header is there but names no
+ * "type/subtype" ("application-x-gzip; name=..."): GMime then reads it as
+ * text/plain and drops its parameters
+ */
+static int raw_type_broken(GMimeObject *obj)
+{
+	const char *v = g_mime_object_get_header(obj, "Content-Type");
+	size_t n;
+
+	if (v == NULL)
+		return 0;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strcspn(v, ";");
+	return n > 0 && memchr(v, '/', n) == NULL;
+}
+
+/* raw_name - the name= parameter of OBJ's raw Content-Type, decoded (g_free()), or NULL */
+static char *raw_name(GMimeObject *obj)
+{
+	const char *v = g_mime_object_get_header(obj, "Content-Type"), *p;
+	char *word, *out;
+	size_t n;
+
+	for (p = v; p && (p = strchr(p, ';')) != NULL; p++) {
+		const char *q = p + 1;
+
+		while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+			q++;
+		if (g_ascii_strncasecmp(q, "name=", 5) != 0)
+			continue;
+		q += 5;
+		n = *q == '"' ? strcspn(++q, "\"") : strcspn(q, "; \t\r\n");
+		word = g_strndup(q, n);
+		out = g_mime_utils_header_decode_text(NULL, word);
+		g_free(word);
+		return out;
+	}
+	return NULL;
+}
+
 /* part_filename - decoded, cleaned file name of OBJ (g_free()) or NULL */
 static char *part_filename(GMimeObject *obj)
 {
 	const char *name;
+	char *raw, *out;
 
 	if (GMIME_IS_PART(obj))
 		name = g_mime_part_get_filename(GMIME_PART(obj));
 	else if ((name = g_mime_object_get_content_disposition_parameter(obj, "filename")) == NULL)
 		name = g_mime_object_get_content_type_parameter(obj, "name");
-	if (name == NULL || *name == '\0')
+	if (name != NULL && *name != '\0')
+		return mail_unfold(name, MAX_FILENAME);
+	if (!raw_type_broken(obj) || (raw = raw_name(obj)) == NULL)
 		return NULL;
-	return mail_unfold(name, MAX_FILENAME);
+	out = *raw ? mail_unfold(raw, MAX_FILENAME) : NULL;
+	g_free(raw);
+	return out;
 }
 
 /* mime_type - "type/subtype" of OBJ in lower case (g_free()) */
@@ -91,7 +138,7 @@ static char *mime_type(GMimeObject *obj)
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	char *s, *lower, *out;
 
-	if (ct == NULL)
+	if (ct == NULL || raw_type_broken(obj))
 		return g_strdup("application/octet-stream");
 	s = g_mime_content_type_get_mime_type(ct);
 	lower = g_ascii_strdown(s, -1);
@@ -227,7 +274,7 @@ static int body_candidate(GMimeObject *obj)
 		return 0;
 	if (!is_type(obj, "text", "plain") && !is_type(obj, "text", "html"))
 		return 0;
-	if (is_attachment_disposition(obj))
+	if (is_attachment_disposition(obj) || raw_type_broken(obj))
 		return 0;
 	return g_mime_part_get_filename(GMIME_PART(obj)) == NULL;
 }
