@@ -7,7 +7,8 @@
  * breaks, paragraphs and headings blank lines; list items start with "- ";
  * the content of a blockquote comes out as ">"-prefixed lines, so that
  * quote.c sees it as quoted history.  White space is collapsed as a
- * browser would, except inside <pre>.  No regular expressions.
+ * browser would, except inside <pre>.  Outlook's <![if ...]> and <![endif]>
+ * markers are dropped first (drop_conditionals).  No regular expressions.
  */
 #include <string.h>
 
@@ -233,11 +234,55 @@ static void trim_text(GString *g)
  * The text is cut near CAP bytes.  Returns a new string (g_free()); HTML
  * libxml2 cannot read at all gives "".
  */
+/*
+ * drop_conditionals - HTML (LEN bytes) without Outlook's "downlevel-revealed"
+ * markers <![if ...]> and <![endif]>, which libxml2 keeps as text; what
+ * they enclose stays (the list numbers Word writes).  Returns a new copy
+ * (g_free()), or NULL when there are none.
+ */
+static char *drop_conditionals(const char *html, size_t *len)
+{
+	const char *p = html, *end = html + *len, *m;
+	GString *g = NULL;
+
+	while ((m = memmem(p, (size_t)(end - p), "<![", 3)) != NULL) {
+		const char *q = m + 3, *close = memmem(q, (size_t)(end - q), "]>", 2);
+
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (!close)
+			break;
+		int endif = end - q >= 5 && g_ascii_strncasecmp(q, "endif", 5) == 0;
+		int is_if = end - q >= 3 && g_ascii_strncasecmp(q, "if", 2) == 0 && !g_ascii_isalpha(q[2]);
+		if (!endif && !is_if) {	/* another "<![": kept as it is */
+			if (g)
+				g_string_append_len(g, p, close + 2 - p);
+			else
+				g = g_string_new_len(html, close + 2 - html);
+			p = close + 2;
+			continue;
+		}
+		if (!g)
+			g = g_string_new_len(html, m - html);
+		else
+			g_string_append_len(g, p, m - p);
+		p = close + 2;
+	}
+	if (!g)
+		return NULL;
+	g_string_append_len(g, p, end - p);
+	*len = g->len;
+	return g_string_free(g, FALSE);
+}
+
 char *mail_html_to_text(const char *html, size_t len, size_t cap)
 {
 	struct html_out o;
 	xmlDoc *doc;
-	char *out;
+	char *out, *clean = drop_conditionals(html, &len);
+
+	if (clean)
+		html = clean;
 
 	memset(&o, 0, sizeof(o));
 	o.g = g_string_new(NULL);
@@ -252,6 +297,7 @@ char *mail_html_to_text(const char *html, size_t len, size_t cap)
 			xmlFreeDoc(doc);
 		}
 	}
+	g_free(clean);
 	trim_text(o.g);
 	out = g_string_free(o.g, FALSE);
 	if (!g_utf8_validate(out, -1, NULL)) {
