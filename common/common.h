@@ -34,6 +34,8 @@ struct conf_list {
 
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
+	char *dir;                   /* its folder, absolute (CONF_DEFAULT_PATH's for
+				      * defaults): relative paths are taken from it */
 	char *database;              /* Database: SQLite store path */
 	char *socket;                /* Socket: milter socket spec */
 	char *user;                  /* UserID: service user */

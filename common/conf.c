@@ -237,7 +237,8 @@ static void defaults(struct conf *c)
 /*
  * resolve_paths - make every relative T_PATH value of C absolute, taken from
  * the folder of FILE (the configuration file, as given; made absolute through
- * the current directory, so that a daemon that leaves it still finds them)
+ * the current directory, so that a daemon that leaves it still finds them);
+ * that folder into c->dir
  */
 static void resolve_paths(struct conf *c, const char *file)
 {
@@ -249,6 +250,7 @@ static void resolve_paths(struct conf *c, const char *file)
 		free(dir);
 		dir = abs;
 	}
+	c->dir = dir;
 	for (size_t i = 0; i < N_KEYS; i++) {
 		char **field = (char **)((char *)c + conf_keys[i].offset);
 		if (conf_keys[i].type != T_PATH || !*field || (*field)[0] == '/' || !(*field)[0])
@@ -258,7 +260,6 @@ static void resolve_paths(struct conf *c, const char *file)
 		free(*field);
 		*field = full;
 	}
-	free(dir);
 }
 
 /* conf_defaults - every key at its default */
@@ -282,6 +283,8 @@ void conf_free(struct conf *c)
 	}
 	free(c->path);
 	c->path = NULL;
+	free(c->dir);
+	c->dir = NULL;
 }
 
 /*

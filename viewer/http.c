@@ -381,17 +381,6 @@ static int load_tls(struct view_server *s, const struct conf *c, char *err, size
 	return 0;
 }
 
-/* conf_dir_of - the folder of C's file (CONF_DEFAULT_PATH when none) into BUF */
-static void conf_dir_of(const struct conf *c, char *buf, size_t len)
-{
-	const char *p = c->path ? c->path : CONF_DEFAULT_PATH, *slash = strrchr(p, '/');
-
-	if (!slash)
-		snprintf(buf, len, ".");
-	else
-		snprintf(buf, len, "%.*s", slash == p ? 1 : (int)(slash - p), p);
-}
-
 /* view_start - check, load and serve; see view.h */
 int view_start(const struct conf *conf, struct view_server **out, char *err, size_t errlen)
 {
@@ -407,7 +396,7 @@ int view_start(const struct conf *conf, struct view_server **out, char *err, siz
 		return -1;
 	}
 	s->app.conf = conf;
-	conf_dir_of(conf, s->app.conf_dir, sizeof s->app.conf_dir);
+	s->app.conf_dir = conf->dir;
 	pthread_mutex_init(&s->app.lock, NULL);
 	pthread_key_create(&s->app.store_key, close_store);
 	if (parse_listen(conf->viewer_listen, &ss, &sslen) < 0) {

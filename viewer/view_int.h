@@ -85,7 +85,7 @@ struct view_cidr {
 
 struct view_app {
 	const struct conf *conf;
-	char conf_dir[4096];           /* the config file's folder: rules files shown relative to it */
+	const char *conf_dir;          /* the config file's folder (conf->dir): rules files shown relative to it */
 	unsigned char key[crypto_auth_KEYBYTES]; /* session cookie key */
 	char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown users */
 	int tls;

@@ -57,6 +57,7 @@ static void test_relative_paths(void **state)
 	snprintf(want, sizeof want, "%s/my.rules", dir);
 	assert_string_equal(c.rules, want);
 	assert_int_equal(c.rules_given, 1);
+	assert_string_equal(c.dir, dir);	/* what the viewer shows rule files relative to */
 	assert_string_equal(c.spool, "/abs/spool");
 	conf_free(&c);
 
