@@ -17,11 +17,31 @@
 
 #include "rules_int.h"
 
+/* diag_put - append the line TEXT (a newline is added); 0, or -1 when memory runs out */
+int diag_put(struct diag *d, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (d->len + n + 2 > d->cap) {
+		size_t cap = (d->cap ? d->cap * 2 : 1024) + n + 2;
+		char *nb = realloc(d->buf, cap);
+
+		if (!nb)
+			return -1;
+		d->buf = nb;
+		d->cap = cap;
+	}
+	memcpy(d->buf + d->len, text, n);
+	d->buf[d->len + n] = '\n';
+	d->len += n + 1;
+	d->buf[d->len] = '\0';
+	return 0;
+}
+
 /* diag_add - record one error; silently stops after RULES_MAX_ERRORS */
 void diag_add(struct diag *d, const char *file, unsigned line, unsigned col, const char *fmt, ...)
 {
-	char msg[1024];
-	int n;
+	char msg[1024], *text;
 	va_list ap;
 
 	d->n++;
@@ -30,20 +50,10 @@ void diag_add(struct diag *d, const char *file, unsigned line, unsigned col, con
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	n = snprintf(NULL, 0, "%s:%u:%u: %s\n", file, line, col, msg);
-	if (n < 0)
+	if (asprintf(&text, "%s:%u:%u: %s", file, line, col, msg) < 0)
 		return;
-	if (d->len + (size_t)n + 1 > d->cap) {
-		size_t cap = (d->cap ? d->cap * 2 : 1024) + (size_t)n + 1;
-		char *nb = realloc(d->buf, cap);
-
-		if (!nb)
-			return;
-		d->buf = nb;
-		d->cap = cap;
-	}
-	snprintf(d->buf + d->len, (size_t)n + 1, "%s:%u:%u: %s\n", file, line, col, msg);
-	d->len += (size_t)n;
+	diag_put(d, text);
+	free(text);
 }
 
 /* tok_push - append a token; 0, or -1 when memory runs out or the line has too many */

@@ -23,44 +23,35 @@
 
 #define LINT_MAX_DOMAIN 100     /* longer names are not checked for typos */
 
-/* the warnings being written */
+/* the warnings being written: lines in d (d.n of them), and whether one was lost */
 struct lint {
-	char *buf;
-	size_t len, cap;
-	int n;
+	struct diag d;
 	int oom;
 };
 
 static void warn(struct lint *l, const char *file, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* warn - append "FILE:LINE: warning: message\n" */
+/* warn - append "FILE:LINE: warning: message" */
 static void warn(struct lint *l, const char *file, unsigned line, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], *text;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	n = snprintf(NULL, 0, "%s:%u: warning: %s\n", file, line, msg);
-	if (n < 0 || l->oom)
+	if (l->oom)
 		return;
-	if (l->len + (size_t)n + 1 > l->cap) {
-		size_t cap = l->cap * 2 + (size_t)n + 1024;
-		char *nb = realloc(l->buf, cap);
-
-		if (!nb) {
-			l->oom = 1;
-			return;
-		}
-		l->buf = nb;
-		l->cap = cap;
+	if (asprintf(&text, "%s:%u: warning: %s", file, line, msg) < 0) {
+		l->oom = 1;
+		return;
 	}
-	snprintf(l->buf + l->len, (size_t)n + 1, "%s:%u: warning: %s\n", file, line, msg);
-	l->len += (size_t)n;
-	l->n++;
+	if (diag_put(&l->d, text) < 0)
+		l->oom = 1;
+	else
+		l->d.n++;
+	free(text);
 }
 
 /* distance - edit distance of A and B, a swap of neighbours counting one;
@@ -374,10 +365,12 @@ static int by_place(const void *a, const void *b)
 	return c ? c : strcmp(x, y);
 }
 
-/* sort_lines - put L's lines in file and line order; 0, or -1 without memory */
+/* sort_lines - put L's lines in file and line order, without the last
+ * newline; 0, or -1 without memory */
 static int sort_lines(struct lint *l)
 {
-	char **v = calloc((size_t)l->n + 1, sizeof *v), *copy = malloc(l->len + 1);
+	struct diag *d = &l->d;
+	char **v = calloc((size_t)d->n + 1, sizeof *v), *copy = malloc(d->len + 1);
 	size_t n = 0, at = 0;
 
 	if (!v || !copy) {
@@ -385,16 +378,16 @@ static int sort_lines(struct lint *l)
 		free(copy);
 		return -1;
 	}
-	for (char *p = strtok(l->buf, "\n"); p && n < (size_t)l->n; p = strtok(NULL, "\n"))
+	for (char *p = strtok(d->buf, "\n"); p && n < d->n; p = strtok(NULL, "\n"))
 		v[n++] = p;
 	qsort(v, n, sizeof *v, by_place);
 	for (size_t i = 0; i < n; i++)
 		at += (size_t)sprintf(copy + at, "%s%s", i ? "\n" : "", v[i]);
 	copy[at] = '\0';
-	free(l->buf);
+	free(d->buf);
 	free(v);
-	l->buf = copy;
-	l->len = at;
+	d->buf = copy;
+	d->len = at;
 	return 0;
 }
 
@@ -425,10 +418,10 @@ int rules_lint(const struct rules *r, const struct rules_lint_ctx *ctx, char **o
 	check_reach(&l, r, SEC_VISIBILITY);
 	check_accounts(&l, r);
 	check_deals(&l, r, ctx);
-	if (l.oom || (l.n && sort_lines(&l) < 0)) {
-		free(l.buf);
+	if (l.oom || (l.d.n && sort_lines(&l) < 0)) {
+		free(l.d.buf);
 		return -1;
 	}
-	*out = l.buf;
-	return l.n;
+	*out = l.d.buf;
+	return (int)l.d.n;
 }

@@ -42,6 +42,7 @@ struct diag {
 
 void diag_add(struct diag *d, const char *file, unsigned line, unsigned col, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+int diag_put(struct diag *d, const char *text);
 
 int lex_line(const char *file, unsigned lineno, const char *line, struct toks *out,
 	     struct diag *d);
