@@ -122,6 +122,14 @@ char *xstrndup(const char *s, size_t n);
  */
 char *read_file(const char *path, size_t max, size_t *len);
 
+/*
+ * read_fd - the same for the file open on FD, whose fstat() is ST (the caller
+ * has checked what it needed to): EINVAL when not a regular file, EFBIG over
+ * max.  FD stays open.
+ */
+struct stat;
+char *read_fd(int fd, const struct stat *st, size_t max, size_t *len);
+
 /* parse_size - "10M", "512k", "1G", "1234" into bytes; returns 0 or -1 */
 int parse_size(const char *s, uint64_t *out);
 

@@ -13,48 +13,55 @@
 
 #include "common.h"
 
-/* read_file - read PATH whole; see common.h */
-char *read_file(const char *path, size_t max, size_t *len)
+/* read_fd - read the file open on FD whole; see common.h */
+char *read_fd(int fd, const struct stat *st, size_t max, size_t *len)
 {
-	char *buf = NULL;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		errno = EINVAL;
-		goto fail;
+		return NULL;
 	}
-	if ((uint64_t)st.st_size > max) {
+	if ((uint64_t)st->st_size > max) {
 		errno = EFBIG;
-		goto fail;
+		return NULL;
 	}
-	size_t size = (size_t)st.st_size, got = 0;
-	buf = malloc(size + 1);
+	size_t size = (size_t)st->st_size, got = 0;
+	char *buf = malloc(size + 1);
 	if (!buf)
-		goto fail;
+		return NULL;
 	while (got < size) {
 		ssize_t r = read(fd, buf + got, size - got);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			goto fail;
+		if (r < 0) {
+			int saved = errno;
+			free(buf);
+			errno = saved;
+			return NULL;
+		}
 		if (r == 0)
 			break;
 		got += (size_t)r;
 	}
 	buf[got] = '\0';
 	*len = got;
-	close(fd);
 	return buf;
-fail:;
-	int saved = errno;
-	free(buf);
+}
+
+/* read_file - read PATH whole; see common.h */
+char *read_file(const char *path, size_t max, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0)
+		buf = read_fd(fd, &st, max, len);
+	saved = errno;
 	close(fd);
 	errno = saved;
-	return NULL;
+	return buf;
 }
 
 /* parse_size - a byte count with an optional k/M/G suffix; 0 or -1 */

@@ -751,10 +751,9 @@ static const char *parse_env(struct spool_msg *m, char *p, char *end)
  */
 static char *read_ours(const struct spool *sp, const char *path, size_t *len, const char **why)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), saved;
 	struct stat st;
 	char *buf = NULL;
-	size_t got = 0;
 
 	*why = NULL;
 	if (fd < 0) {
@@ -770,25 +769,12 @@ static char *read_ours(const struct spool *sp, const char *path, size_t *len, co
 		*why = "owned by another user than the spool's: not a file crmilter wrote";
 	else if ((uint64_t)st.st_size > SPOOL_MAX_FILE)
 		*why = "larger than a spool file can be";
-	else if ((buf = malloc((size_t)st.st_size + 1)) != NULL) {
-		while (got < (size_t)st.st_size) {
-			ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-			if (r <= 0) {
-				if (r < 0 && errno == EINTR)
-					continue;
-				break;
-			}
-			got += (size_t)r;
-		}
-		buf[got] = '\0';
-		*len = got;
-	}
+	else
+		buf = read_fd(fd, &st, SPOOL_MAX_FILE, len);
 out:
+	saved = errno;
 	close(fd);
-	if (*why) {
-		free(buf);
-		return NULL;
-	}
+	errno = saved;
 	return buf;
 }
 
