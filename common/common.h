@@ -130,6 +130,11 @@ char *read_file(const char *path, size_t max, size_t *len);
 struct stat;
 char *read_fd(int fd, const struct stat *st, size_t max, size_t *len);
 
+/* sockaddr_text - the IPv4 or IPv6 address of SA as text into BUF (at least
+ * INET6_ADDRSTRLEN bytes); returns BUF, or NULL for another family or none */
+struct sockaddr;
+const char *sockaddr_text(const struct sockaddr *sa, char *buf, size_t len);
+
 /* parse_size - "10M", "512k", "1G", "1234" into bytes; returns 0 or -1 */
 int parse_size(const char *s, uint64_t *out);
 

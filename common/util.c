@@ -11,6 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "common.h"
 
 /* read_fd - read the file open on FD whole; see common.h */
@@ -132,4 +136,18 @@ int conf_store_owner(const struct conf *c, unsigned *uid, unsigned *gid)
 	*uid = (unsigned)pw->pw_uid;
 	*gid = (unsigned)pw->pw_gid;
 	return 1;
+}
+
+/* sockaddr_text - see common.h */
+const char *sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *a;
+
+	if (sa && sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa && sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	else
+		return NULL;
+	return inet_ntop(sa->sa_family, a, buf, (socklen_t)len);
 }

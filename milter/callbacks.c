@@ -200,13 +200,10 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	char buf[INET6_ADDRSTRLEN];
 	const char *addr = NULL;
 	conn->have_addr = 0;
-	if (hostaddr && hostaddr->sa_family == AF_INET) {
-		memcpy(&conn->addr, hostaddr, sizeof(struct sockaddr_in));
-		addr = inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)hostaddr)->sin_addr, buf, sizeof buf);
-		conn->have_addr = 1;
-	} else if (hostaddr && hostaddr->sa_family == AF_INET6) {
-		memcpy(&conn->addr, hostaddr, sizeof(struct sockaddr_in6));
-		addr = inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)hostaddr)->sin6_addr, buf, sizeof buf);
+	addr = sockaddr_text(hostaddr, buf, sizeof buf);
+	if (addr) {
+		memcpy(&conn->addr, hostaddr, hostaddr->sa_family == AF_INET
+			? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 		conn->have_addr = 1;
 	}
 	milter_set_str(&conn->client_addr, addr, MILTER_MAX_MACRO);

@@ -185,18 +185,6 @@ static void log_once(time_t *last, const char *what, const char *peer)
 	msg_warn("milter connection%s%s %s", peer ? " from " : "", peer ? peer : "", what);
 }
 
-/* peer_text - the address of ADDR as text into BUF */
-static const char *peer_text(const struct sockaddr *addr, char *buf, size_t len)
-{
-	const void *a = addr->sa_family == AF_INET6
-		? (const void *)&((const struct sockaddr_in6 *)addr)->sin6_addr
-		: (const void *)&((const struct sockaddr_in *)addr)->sin_addr;
-
-	if (!inet_ntop(addr->sa_family, a, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
 /*
  * __wrap_accept - libmilter's accept(): a connection this guard refuses is
  * closed and reported as EINTR, which makes libmilter look at its stop
@@ -233,7 +221,7 @@ int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len)
 		return nfd;
 	if (!peer_ok((struct sockaddr *)&ss)) {
 		log_once(&g_logged_peer, "refused: not in MilterPeers",
-			 peer_text((struct sockaddr *)&ss, peer, sizeof peer));
+			 sockaddr_text((struct sockaddr *)&ss, peer, sizeof peer) ? peer : "?");
 		__real_close(nfd);
 		errno = EINTR;
 		return -1;

@@ -165,13 +165,8 @@ static void client_addr(struct view_req *r)
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-	snprintf(r->client, sizeof r->client, "-");
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->client,
-			  sizeof r->client);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->client,
-			  sizeof r->client);
+	if (!sockaddr_text(sa, r->client, sizeof r->client))
+		snprintf(r->client, sizeof r->client, "-");
 }
 
 /* respond - queue R's answer with the strict headers; returns MHD's result */
