@@ -537,24 +537,46 @@ static void top_boundary(const char *p, const char *end, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
+/* the closing delimiter of the current message's top multipart, looked for
+ * once over the message however many "From " lines it holds */
+struct part_end {
+	char close[200];       /* "\n--BOUNDARY--"; "" when not multipart */
+	size_t n;
+	const char *from;      /* searched up to here */
+	int seen;
+};
+
+/* part_closed - the multipart of PE is closed before HIT (or there is none) */
+static int part_closed(struct part_end *pe, const char *hit)
+{
+	const char *f;
+
+	if (pe->seen || pe->n == 0)
+		return 1;
+	if (hit - pe->from < (ptrdiff_t)pe->n)
+		return 0;
+	f = memmem(pe->from, (size_t)(hit - pe->from), pe->close, pe->n);
+	if (f) {
+		pe->seen = 1;
+		return 1;
+	}
+	pe->from = hit - (pe->n - 1);	/* a delimiter may straddle HIT */
+	return 0;
+}
+
 /*
- * message_starts - a "From " line at HIT ('\n' before it) begins the next
- * message of an mbox whose current message spans BODY to HIT: a line with a
- * time, a header field after it, and no multipart of the current message
- * still open (its closing "--BOUNDARY--" seen): a forwarded patch or a
- * sentence in a body never splits a message
+ * message_starts - a "From " line at HIT ('\n' before it, END the end of the
+ * file) begins the next message of an mbox: a line with a time, a header
+ * field after it, and no multipart of the current message still open (PE):
+ * a forwarded patch or a sentence in a body never splits a message
  */
-static int message_starts(const char *body, const char *hit, const char *end, const char *boundary)
+static int message_starts(const char *hit, const char *end, struct part_end *pe)
 {
 	const char *line = hit + 1, *eol = memchr(line, '\n', (size_t)(end - line));
-	char close[200];
 
 	if (!eol || !has_time(line, (size_t)(eol - line)) || !field_start(eol + 1, (size_t)(end - eol - 1)))
 		return 0;
-	if (!*boundary)
-		return 1;
-	snprintf(close, sizeof close, "\n--%s--", boundary);
-	return memmem(body, (size_t)(hit - body), close, strlen(close)) != NULL;
+	return part_closed(pe, hit);
 }
 
 static int mbox_next(struct mail_source *src, struct mail_item *item, char *err, size_t errlen)
@@ -562,6 +584,7 @@ static int mbox_next(struct mail_source *src, struct mail_item *item, char *err,
 	const char *map = src->map;
 	size_t len = src->map_len, start = src->pos;
 	char boundary[180];
+	struct part_end pe = { .seen = 0 };
 	if (start >= len)
 		return 0;
 	release_read(src);
@@ -569,9 +592,12 @@ static int mbox_next(struct mail_source *src, struct mail_item *item, char *err,
 	size_t body = nl ? (size_t)(nl - map) + 1 : len;
 	const char *hit = NULL, *c;
 	top_boundary(map + body, map + len, boundary, sizeof boundary);
+	if (*boundary)
+		pe.n = (size_t)snprintf(pe.close, sizeof pe.close, "\n--%s--", boundary);
+	pe.from = map + body;
 	for (size_t from = body - 1; !src->single && body < len; from = (size_t)(c - map) + 1) {
 		c = memmem(map + from, len - from, "\nFrom ", 6);
-		if (!c || message_starts(map + body, c, map + len, boundary)) {
+		if (!c || message_starts(c, map + len, &pe)) {
 			hit = c;
 			break;
 		}
