@@ -8,21 +8,22 @@
  * leaf that is not an inline text alternative is listed as an attachment
  * with its decoded size and sha256, computed by streaming the decoded bytes
  * through a checksum filter into a null stream, so no part is ever held in
- * memory (transport line ends of 7bit/8bit/QP parts count as LF).  A forwarded message is listed as one message/rfc822 attachment
- * and its own attachments follow it; its headers and text never become the
- * outer message's.  What flags.c needs (report types) is noted on the way.
- * When GMime found no leaf part at all (a multipart it could not split),
- * the raw bytes after the header block are used as the text.
+ * memory (transport line ends of 7bit/8bit/QP parts count as LF; a
+ * uuencoded part is decoded by uu.c).  A forwarded message is listed as
+ * one message/rfc822 attachment and its own attachments follow it; its
+ * headers never become the outer message's, and its text only when the
+ * outer message has no text part and no other part at all (then it is
+ * shown as forwarded history).  What flags.c needs (report types) is
+ * noted on the way.  When GMime found no leaf part at all (a multipart it
+ * could not split), the raw bytes after the header block are used as the
+ * text.  The text of the chosen part is read by text.c.
  *
- * Private: mail_body_walk, mail_text_normalise_newlines.
+ * Private: mail_body_walk.
  */
-#include <iconv.h>
 #include <string.h>
 
 #include "mail_int.h"
 
-/* bytes of HTML we hand to libxml2 */
-#define MAX_HTML_INPUT (8 * MAIL_MAX_BODY_TEXT)
 /* bytes kept of an attachment file name */
 #define MAX_FILENAME 1024
 
@@ -33,27 +34,9 @@ struct walk {
 	int full;              /* MAIL_MAX_ATTACHMENTS reached */
 	int deep;              /* warned about depth */
 	int leaves;            /* leaf parts met outside forwarded messages */
+	GMimeMessage *forwarded;  /* first forwarded message of the outer one (not owned) */
+	int text_only;         /* only look for the text parts: list and note nothing */
 };
-
-/* mail_text_normalise_newlines - CRLF and lone CR become LF, NUL a space, in place */
-void mail_text_normalise_newlines(GString *s)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < s->len; i++) {
-		char c = s->str[i];
-
-		if (c == '\r') {
-			if (i + 1 < s->len && s->str[i + 1] == '\n')
-				continue;
-			c = '\n';
-		} else if (c == '\0') {
-			c = ' ';
-		}
-		s->str[j++] = c;
-	}
-	g_string_truncate(s, j);
-}
 
 /* is_type - 1 when OBJ's content type is TYPE/SUBTYPE (SUBTYPE "*" for any) */
 static int is_type(GMimeObject *obj, const char *type, const char *subtype)
@@ -93,7 +76,7 @@ static int raw_type_broken(GMimeObject *obj)
 static char *raw_name(GMimeObject *obj)
 {
 	const char *v = g_mime_object_get_header(obj, "Content-Type"), *p;
-	char *word, *out;
+	char *word, *fixed, *out;
 	size_t n;
 
 	for (p = v; p && (p = strchr(p, ';')) != NULL; p++) {
@@ -106,19 +89,60 @@ static char *raw_name(GMimeObject *obj)
 		q += 5;
 		n = *q == '"' ? strcspn(++q, "\"") : strcspn(q, "; \t\r\n");
 		word = g_strndup(q, n);
-		out = g_mime_utils_header_decode_text(NULL, word);
+		fixed = mail_header_to_utf8(word, NULL);
+		out = g_mime_utils_header_decode_text(NULL, fixed);
+		g_free(fixed);
 		g_free(word);
 		return out;
 	}
 	return NULL;
 }
 
+/*
+ * reparsed_param - PARAM of OBJ's HEADER read again from its raw value
+ * made ready by mail_header_to_utf8, when that value holds encoded words
+ * GMime may have misread (g_free()); NULL when it holds none or no PARAM
+ */
+static char *reparsed_param(struct mail_ctx *ctx, GMimeObject *obj, const char *header,
+			    const char *param)
+{
+	const char *raw = mail_header_raw(obj, header), *v;
+	char *fixed, *out = NULL;
+
+	if (raw == NULL || strstr(raw, "=?") == NULL)
+		return NULL;
+	fixed = mail_header_to_utf8(raw, ctx->charset);
+	if (g_ascii_strcasecmp(header, "Content-Disposition") == 0) {
+		GMimeContentDisposition *cd = g_mime_content_disposition_parse(ctx->options, fixed);
+
+		v = g_mime_content_disposition_get_parameter(cd, param);
+		out = v && *v ? g_strdup(v) : NULL;
+		g_object_unref(cd);
+	} else {
+		GMimeContentType *ct = g_mime_content_type_parse(ctx->options, fixed);
+
+		v = g_mime_content_type_get_parameter(ct, param);
+		out = v && *v ? g_strdup(v) : NULL;
+		g_object_unref(ct);
+	}
+	g_free(fixed);
+	return out;
+}
+
 /* part_filename - decoded, cleaned file name of OBJ (g_free()) or NULL */
-static char *part_filename(GMimeObject *obj)
+static char *part_filename(struct mail_ctx *ctx, GMimeObject *obj)
 {
 	const char *name;
 	char *raw, *out;
 
+	raw = reparsed_param(ctx, obj, "Content-Disposition", "filename");
+	if (raw == NULL)
+		raw = reparsed_param(ctx, obj, "Content-Type", "name");
+	if (raw != NULL) {
+		out = mail_unfold(raw, MAX_FILENAME);
+		g_free(raw);
+		return out;
+	}
 	if (GMIME_IS_PART(obj))
 		name = g_mime_part_get_filename(GMIME_PART(obj));
 	else if ((name = g_mime_object_get_content_disposition_parameter(obj, "filename")) == NULL)
@@ -165,6 +189,38 @@ static int line_ends_are_transport(GMimeObject *obj)
 	default:
 		return 1;
 	}
+}
+
+/*
+ * hash_uuencoded - when OBJ is a uuencoded part: its size and sha256 as
+ * mail_uudecode reads it (lines that lost their trailing spaces kept
+ * whole), and 1; else 0.  The encoded bytes are held in memory for the
+ * time of the call.
+ */
+static int hash_uuencoded(GMimeObject *obj, uint64_t *size, char hex[65])
+{
+	GMimeDataWrapper *dw;
+	GMimeStream *src, *mem;
+	GByteArray *enc, *dec;
+	char *digest;
+
+	if (!GMIME_IS_PART(obj) ||
+	    g_mime_part_get_content_encoding(GMIME_PART(obj)) != GMIME_CONTENT_ENCODING_UUENCODE ||
+	    (dw = g_mime_part_get_content(GMIME_PART(obj))) == NULL ||
+	    (src = g_mime_data_wrapper_get_stream(dw)) == NULL)
+		return 0;
+	mem = g_mime_stream_mem_new();
+	g_mime_stream_reset(src);
+	g_mime_stream_write_to_stream(src, mem);
+	enc = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	dec = mail_uudecode((const char *)enc->data, enc->len);
+	*size = dec->len;
+	digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, dec->data, dec->len);
+	g_strlcpy(hex, digest, 65);
+	g_free(digest);
+	g_byte_array_free(dec, TRUE);
+	g_object_unref(mem);
+	return 1;
 }
 
 /*
@@ -216,7 +272,7 @@ static void add_attachment(struct walk *w, GMimeObject *obj)
 	struct mail_record *rec = w->ctx->rec;
 	struct mail_attachment *a;
 
-	if (w->full)
+	if (w->full || w->text_only)
 		return;
 	if (rec->n_attachments >= MAIL_MAX_ATTACHMENTS) {
 		mail_warn(rec, "more than %d attachments, the rest not listed", MAIL_MAX_ATTACHMENTS);
@@ -226,9 +282,10 @@ static void add_attachment(struct walk *w, GMimeObject *obj)
 	rec->attachments = g_renew(struct mail_attachment, rec->attachments, rec->n_attachments + 1);
 	a = &rec->attachments[rec->n_attachments++];
 	memset(a, 0, sizeof(*a));
-	a->filename = part_filename(obj);
+	a->filename = part_filename(w->ctx, obj);
 	a->content_type = mime_type(obj);
-	hash_object(obj, &a->size, a->sha256);
+	if (!hash_uuencoded(obj, &a->size, a->sha256))
+		hash_object(obj, &a->size, a->sha256);
 }
 
 /* note_report_part - remember report parts of the outer message for flags.c */
@@ -284,10 +341,10 @@ static void walk(struct walk *w, GMimeObject *obj, int depth, int inner);
 /* walk_leaf - a part that is not a multipart nor a message */
 static void walk_leaf(struct walk *w, GMimeObject *obj, int inner)
 {
-	if (!inner) {
+	if (!inner && !w->text_only)
 		note_report_part(w, obj);
+	if (!inner)
 		w->leaves++;
-	}
 	if (body_candidate(obj)) {
 		if (!inner && is_type(obj, "text", "plain") && w->plain == NULL)
 			w->plain = GMIME_TEXT_PART(obj);
@@ -313,15 +370,17 @@ static void walk(struct walk *w, GMimeObject *obj, int depth, int inner)
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		int n = g_mime_multipart_get_count(mp);
 
-		if (!inner)
+		if (!inner && !w->text_only)
 			note_report_multipart(w, obj);
 		for (int i = 0; i < n && !w->full; i++)
 			walk(w, g_mime_multipart_get_part(mp, i), depth + 1, inner);
 	} else if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 
-		if (!inner)
+		if (!inner && !w->text_only)
 			w->ctx->facts.returned_message = 1;
+		if (!inner && w->forwarded == NULL)
+			w->forwarded = m;
 		add_attachment(w, obj);
 		if (m != NULL)
 			walk(w, g_mime_message_get_mime_part(m), depth + 1, 1);
@@ -330,127 +389,65 @@ static void walk(struct walk *w, GMimeObject *obj, int depth, int inner)
 	}
 }
 
-/* decoded_bytes - the decoded content of PART (g_byte_array_free(ba, TRUE)) */
-static GByteArray *decoded_bytes(GMimePart *part)
+/* headers of a forwarded message shown above its text */
+static const char *const forwarded_headers[] = { "From", "Date", "Subject", "To", "Cc", NULL };
+
+/*
+ * forwarded_body - the text of a message whose only content is the
+ * forwarded message M: M's main headers under a "Forwarded message" line
+ * (which quote.c reads as history), then M's own text
+ */
+static void forwarded_body(struct mail_ctx *ctx, GMimeMessage *m)
 {
-	GMimeDataWrapper *dw = g_mime_part_get_content(part);
-	GMimeStream *mem = g_mime_stream_mem_new();
-	GByteArray *ba;
+	struct walk inner;
+	GString *g = g_string_new("---------- Forwarded message ----------\n"), *text;
 
-	if (dw != NULL)
-		g_mime_data_wrapper_write_to_stream(dw, mem);
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	g_object_unref(mem);
-	return ba;
-}
+	for (size_t i = 0; forwarded_headers[i]; i++) {
+		const char *raw = mail_header_raw(GMIME_OBJECT(m), forwarded_headers[i]);
+		char *v;
 
-/* charset_usable - 1 when CS names a charset other than UTF-8/ASCII that iconv knows */
-static int charset_usable(const char *cs)
-{
-	iconv_t cd;
-
-	if (cs == NULL || g_ascii_strcasecmp(cs, "utf-8") == 0 || g_ascii_strcasecmp(cs, "us-ascii") == 0)
-		return 0;
-	cd = g_mime_iconv_open("UTF-8", g_mime_charset_iconv_name(cs));
-	if (cd == (iconv_t)-1)
-		return 0;
-	g_mime_iconv_close(cd);
-	return 1;
+		if (raw == NULL)
+			continue;
+		v = mail_header_text(ctx, raw);
+		g_string_append_printf(g, "%s: %s\n", forwarded_headers[i], v);
+		g_free(v);
+	}
+	g_string_append_c(g, '\n');
+	memset(&inner, 0, sizeof(inner));
+	inner.ctx = ctx;
+	inner.text_only = 1;
+	walk(&inner, g_mime_message_get_mime_part(m), 1, 0);
+	text = mail_part_text(ctx->rec, inner.plain, inner.html);
+	if (text != NULL) {
+		g_string_append_len(g, text->str, (gssize)text->len);
+		g_string_free(text, TRUE);
+	}
+	if (g->len > MAIL_MAX_BODY_TEXT)
+		g_string_truncate(g, MAIL_MAX_BODY_TEXT);
+	ctx->rec->body = mail_cap_utf8(g_string_free(g, FALSE), MAIL_MAX_BODY_TEXT);
+	ctx->rec->body_len = strlen(ctx->rec->body);
 }
 
 /*
- * text_of - the decoded text of PART as valid UTF-8 with LF line ends
- *
- * The declared charset when every byte converts; else UTF-8 when valid;
- * else GMime's lenient conversion from the declared charset (a few bad
- * bytes dropped); else windows-1252.  Returns a GString (free it).
+ * mail_body_walk - walk the outer message: body text, attachments, report
+ * facts.  Without a text part of its own, a message that forwards one
+ * shows the forwarded text; one with no part GMime could read shows its
+ * raw body.
  */
-static GString *text_of(GMimeTextPart *part)
-{
-	const char *cs = g_mime_text_part_get_charset(part);
-	GByteArray *raw = decoded_bytes(GMIME_PART(part));
-	int usable = charset_usable(cs);
-	char *text = NULL;
-	GString *g;
-
-	if (raw->len == 0) {
-		g_byte_array_free(raw, TRUE);
-		return g_string_new(NULL);
-	}
-	if (usable)
-		text = mail_convert_strict((const char *)raw->data, raw->len, cs);
-	if (text == NULL && g_utf8_validate((const char *)raw->data, (gssize)raw->len, NULL))
-		text = g_strndup((const char *)raw->data, raw->len);
-	if (text == NULL && usable) {
-		char *lenient = g_mime_text_part_get_text(part);
-
-		if (lenient != NULL && g_utf8_validate(lenient, -1, NULL))
-			text = lenient;
-		else
-			g_free(lenient);
-	}
-	if (text == NULL)
-		text = mail_to_utf8((const char *)raw->data, raw->len, NULL);
-	g_byte_array_free(raw, TRUE);
-	g = g_string_new(text);
-	g_free(text);
-	mail_text_normalise_newlines(g);
-	return g;
-}
-
-/* cap_body - cut G to MAIL_MAX_BODY_TEXT bytes on a UTF-8 boundary (warns) */
-static void cap_body(struct mail_record *rec, GString *g)
-{
-	size_t cap = MAIL_MAX_BODY_TEXT;
-
-	if (g->len <= cap)
-		return;
-	while (cap > 0 && ((unsigned char)g->str[cap] & 0xc0) == 0x80)
-		cap--;
-	g_string_truncate(g, cap);
-	mail_warn(rec, "body text cut at %d bytes", MAIL_MAX_BODY_TEXT);
-}
-
-/* fill_body - the chosen text part into rec->body */
-static void fill_body(struct walk *w)
-{
-	struct mail_record *rec = w->ctx->rec;
-	GString *g;
-
-	if (w->plain != NULL) {
-		g = text_of(w->plain);
-	} else if (w->html != NULL) {
-		GString *html = text_of(w->html);
-		char *text;
-
-		if (html->len > MAX_HTML_INPUT) {
-			mail_warn(rec, "HTML body cut at %d bytes before conversion", MAX_HTML_INPUT);
-			g_string_truncate(html, MAX_HTML_INPUT);
-		}
-		text = mail_html_to_text(html->str, html->len, MAIL_MAX_BODY_TEXT + 4);
-		g_string_free(html, TRUE);
-		g = g_string_new(text);
-		g_free(text);
-		rec->flags |= MAIL_HTML_BODY;
-	} else {
-		return;
-	}
-	cap_body(rec, g);
-	rec->body_len = g->len;
-	rec->body = g_string_free(g, FALSE);
-}
-
-/* mail_body_walk - walk the outer message: body text, attachments, report facts */
 void mail_body_walk(struct mail_ctx *ctx)
 {
 	struct walk w;
+	GString *text;
 
 	memset(&w, 0, sizeof(w));
 	w.ctx = ctx;
 	walk(&w, g_mime_message_get_mime_part(ctx->message), 0, 0);
-	fill_body(&w);
-	if (ctx->rec->body == NULL && w.leaves == 0 && ctx->rec->header_len < ctx->len) {
+	if ((text = mail_part_text(ctx->rec, w.plain, w.html)) != NULL) {
+		ctx->rec->body_len = text->len;
+		ctx->rec->body = g_string_free(text, FALSE);
+	} else if (w.leaves == 0 && w.forwarded != NULL) {
+		forwarded_body(ctx, w.forwarded);
+	} else if (w.leaves == 0 && ctx->body_off < ctx->len) {
 		mail_warn(ctx->rec, "no readable MIME part: raw body used as text");
 		mail_plain_body(ctx);
 	}

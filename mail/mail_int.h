@@ -4,9 +4,13 @@
  * Only the .c files of mail/ include this header.  parse.c drives a parse and owns the
  * record; the other files each fill one part of it:
  *
+ *   prepare.c  the bytes GMime parses: one line-end form, unclosed header blocks closed
+ *   uu.c       uudecoding that forgives lost trailing spaces
+ *   charset.c  charsets and their aliases, raw bytes and header values to UTF-8
  *   addr.c     address normalisation, address lists, domains, free-mail list
  *   subject.c  subject normalisation and Outlook Thread-Index keys
  *   body.c     MIME walk: text body choice, attachments, report parts
+ *   text.c     the readable text of a text part
  *   html.c     HTML to readable text (libxml2)
  *   quote.c    quoted-history spans and the snippet
  *   flags.c    bounce, auto-reply and bulk detection
@@ -44,22 +48,34 @@ struct mail_ctx {
 	struct mail_record *rec;
 	GMimeParserOptions *options;  /* per parse: its warning callback feeds rec */
 	GMimeMessage *message;        /* NULL when GMime made nothing of the input */
-	const char *raw;              /* the bytes parsed (CR-only input made LF) */
+	GByteArray *prepared;         /* the bytes parsed (mail_prepare) */
+	const char *raw;              /* prepared->data */
 	size_t len;
+	size_t body_off;              /* where the body starts in raw */
 	const char *charset;          /* declared charset for raw 8-bit headers, or NULL */
 	struct mail_walk_facts facts;
 };
+
+/* prepare.c */
+GByteArray *mail_prepare(const char *raw, size_t len, unsigned *closed);
+
+/* uu.c */
+GByteArray *mail_uudecode(const char *s, size_t len);
 
 /* parse.c */
 void mail_warn(struct mail_record *rec, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 char *mail_header_text(struct mail_ctx *ctx, const char *raw_value);
 char *mail_unfold(const char *value, size_t cap);
-char *mail_to_utf8(const char *s, size_t len, const char *charset);
-char *mail_convert_strict(const char *s, size_t len, const char *charset);
-char *mail_header_to_utf8(const char *raw, const char *charset);
 const char *mail_header_raw(GMimeObject *obj, const char *name);
 char *mail_cap_utf8(char *s, size_t cap);
 void mail_plain_body(struct mail_ctx *ctx);
+
+/* charset.c */
+const char *mail_charset_iconv(const char *declared);
+char *mail_convert_strict(const char *s, size_t len, const char *charset);
+char *mail_convert_lenient(const char *s, size_t len, const char *charset, size_t *bad);
+char *mail_to_utf8(const char *s, size_t len, const char *charset);
+char *mail_header_to_utf8(const char *raw, const char *charset);
 
 /* addr.c */
 void mail_addrs_from_header(struct mail_ctx *ctx, const char *name, struct mail_addrs *out);
@@ -67,6 +83,9 @@ void mail_addrs_free(struct mail_addrs *a);
 
 /* body.c */
 void mail_body_walk(struct mail_ctx *ctx);
+
+/* text.c */
+GString *mail_part_text(struct mail_record *rec, GMimeTextPart *plain, GMimeTextPart *html);
 void mail_text_normalise_newlines(GString *s);
 
 /* html.c */

@@ -3,8 +3,7 @@
  *
  * Public: mail_init, mail_parse, mail_record_free.
  * Private helpers shared with the other files: mail_warn, mail_unfold,
- * mail_to_utf8, mail_convert_strict, mail_header_to_utf8, mail_header_text,
- * mail_header_raw, mail_cap_utf8, mail_plain_body.
+ * mail_header_text, mail_header_raw, mail_cap_utf8, mail_plain_body.
  *
  * One parse runs GMime over the bytes once, then fills the record in
  * order: identifiers, date, subject, addresses, decision headers, body and
@@ -125,151 +124,6 @@ char *mail_unfold(const char *value, size_t cap)
 	return mail_cap_utf8(out, cap);
 }
 
-/* has_8bit - 1 when S[0..LEN) holds a byte above 0x7f */
-static int has_8bit(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
-/* mail_convert_strict - S in CHARSET to UTF-8 (g_free()), or NULL unless every byte converts */
-char *mail_convert_strict(const char *s, size_t len, const char *charset)
-{
-	gsize nread = 0, nwritten = 0;
-	char *out;
-
-	out = g_convert(s, (gssize)len, "UTF-8", g_mime_charset_iconv_name(charset),
-			&nread, &nwritten, NULL);
-	if (out != NULL && (nread != len || !g_utf8_validate(out, (gssize)nwritten, NULL))) {
-		g_free(out);
-		out = NULL;
-	}
-	return out;
-}
-
-/* single-byte charset families: every byte "decodes", so that proves nothing */
-static const char *const single_byte_prefixes[] = {
-	"iso-8859", "iso8859", "iso_8859", "latin", "l1", "windows-125", "cp125",
-	"koi8", "us-ascii", "ascii", "ibm", "cp437", "cp850", "cp866", "mac",
-	"tis-620", "viscii", "x-mac", NULL
-};
-
-/* single_byte - 1 when CHARSET maps every byte to a character */
-static int single_byte(const char *charset)
-{
-	for (size_t i = 0; single_byte_prefixes[i]; i++)
-		if (g_ascii_strncasecmp(charset, single_byte_prefixes[i],
-					strlen(single_byte_prefixes[i])) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * mail_to_utf8 - raw header or text bytes to UTF-8
- *
- * Pure ASCII is copied.  Bytes with the high bit are read in CHARSET (the
- * message's declared charset) when that converts them all, else as UTF-8
- * when valid, else as windows-1252 (then latin-1, which always converts).
- * One exception: bytes that are valid UTF-8 stay UTF-8 when CHARSET is a
- * single-byte charset, since those "convert" anything (real mail often
- * declares iso-8859-1 and writes raw UTF-8 headers).  Returns a new string
- * (g_free()).
- */
-char *mail_to_utf8(const char *s, size_t len, const char *charset)
-{
-	int utf8 = 0;
-	char *out;
-
-	if (!has_8bit(s, len))
-		return g_strndup(s, len);
-	utf8 = g_utf8_validate(s, (gssize)len, NULL);
-	if (charset != NULL && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
-	    !(utf8 && single_byte(charset)) &&
-	    (out = mail_convert_strict(s, len, charset)) != NULL)
-		return out;
-	if (utf8)
-		return g_strndup(s, len);
-	if ((out = mail_convert_strict(s, len, "windows-1252")) != NULL)
-		return out;
-	if ((out = mail_convert_strict(s, len, "iso-8859-1")) != NULL)
-		return out;
-	return g_utf8_make_valid(s, (gssize)len);
-}
-
-/* encoded_word_len - length of an RFC 2047 encoded word at S ("=?cs?q?text?="), or 0 */
-static size_t encoded_word_len(const char *s)
-{
-	const char *p = s + 2, *end;
-
-	if (s[0] != '=' || s[1] != '?')
-		return 0;
-	while (*p && *p != '?' && !g_ascii_isspace(*p))
-		p++;
-	if (p == s + 2 || p[0] != '?' || strchr("BbQq", p[1]) == NULL || p[1] == '\0' || p[2] != '?')
-		return 0;
-	end = strstr(p + 3, "?=");
-	if (end == NULL || memchr(p + 3, '\n', (size_t)(end - p - 3)) != NULL)
-		return 0;
-	return (size_t)(end + 2 - s);
-}
-
-/* append_word - append an encoded word, raw 8-bit bytes of a Q word written as =XX */
-static void append_word(GString *g, const char *w, size_t n)
-{
-	const char *q = memchr(w + 2, '?', n - 2);
-	int qword = q != NULL && (q[1] == 'Q' || q[1] == 'q');
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)w[i];
-
-		if (qword && c >= 0x80)
-			g_string_append_printf(g, "=%02X", c);
-		else
-			g_string_append_c(g, (char)c);
-	}
-}
-
-/*
- * mail_header_to_utf8 - a raw header value made UTF-8 for GMime's decoders
- *
- * Raw 8-bit bytes outside encoded words go through mail_to_utf8 with the
- * message's CHARSET; inside a (broken) Q encoded word they are escaped as
- * =XX, so that they are read in the word's own charset.  Returns g_free().
- */
-char *mail_header_to_utf8(const char *raw, const char *charset)
-{
-	const char *p = raw, *seg = raw;
-	GString *g;
-
-	if (!has_8bit(raw, strlen(raw)))
-		return g_strdup(raw);
-	g = g_string_sized_new(strlen(raw) + 8);
-	while (*p) {
-		size_t w = encoded_word_len(p);
-		char *conv;
-
-		if (w == 0) {
-			p++;
-			continue;
-		}
-		conv = mail_to_utf8(seg, (size_t)(p - seg), charset);
-		g_string_append(g, conv);
-		g_free(conv);
-		append_word(g, p, w);
-		p += w;
-		seg = p;
-	}
-	if (p > seg) {
-		char *conv = mail_to_utf8(seg, (size_t)(p - seg), charset);
-
-		g_string_append(g, conv);
-		g_free(conv);
-	}
-	return g_string_free(g, FALSE);
-}
-
 /* mail_header_raw - raw value of the first NAME header of OBJ, or NULL */
 const char *mail_header_raw(GMimeObject *obj, const char *name)
 {
@@ -371,7 +225,8 @@ static GMimeMessage *parse_message(struct mail_ctx *ctx)
 	GMimeParser *parser;
 	GMimeMessage *msg;
 
-	stream = g_mime_stream_mem_new_with_buffer(ctx->raw, ctx->len);
+	stream = g_mime_stream_mem_new_with_byte_array(ctx->prepared);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_object_unref(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
@@ -566,7 +421,7 @@ static char *synthetic_id(struct mail_ctx *ctx)
 {
 	static const char *names[] = { "From", "To", "Cc", "Date", "Subject", NULL };
 	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	size_t hl = ctx->rec->header_len;
+	size_t hl = ctx->body_off;
 	char *out;
 
 	for (size_t i = 0; names[i]; i++)
@@ -901,20 +756,23 @@ static void fill_addrs(struct mail_ctx *ctx)
 
 /* ---- raw layout ---- */
 
-/* header_block_len - bytes up to and including the first empty line, or LEN */
+/*
+ * header_block_len - bytes of RAW up to and including its first empty
+ * line (LF, CRLF, or CR in a message without any LF), or LEN
+ */
 static size_t header_block_len(const char *raw, size_t len)
 {
+	char eol = memchr(raw, '\n', len) != NULL ? '\n' : '\r';
 	size_t i = 0;
 
 	while (i < len) {
 		const char *nl;
-		size_t line_start = i;
 
-		if (raw[i] == '\n')
+		if (raw[i] == eol)
 			return i + 1;
 		if (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n')
 			return i + 2;
-		nl = memchr(raw + line_start, '\n', len - line_start);
+		nl = memchr(raw + i, eol, len - i);
 		if (nl == NULL)
 			break;
 		i = (size_t)(nl - raw) + 1;
@@ -922,24 +780,11 @@ static size_t header_block_len(const char *raw, size_t len)
 	return len;
 }
 
-/* cr_only_copy - a copy of RAW with CR line ends made LF when it has no LF at all, else NULL */
-static char *cr_only_copy(const char *raw, size_t len)
-{
-	char *copy;
-
-	if (memchr(raw, '\n', len) != NULL || memchr(raw, '\r', len) == NULL)
-		return NULL;
-	copy = g_malloc(len);
-	for (size_t i = 0; i < len; i++)
-		copy[i] = raw[i] == '\r' ? '\n' : raw[i];
-	return copy;
-}
-
 /* mail_plain_body - the raw bytes after the header block as the body text */
 void mail_plain_body(struct mail_ctx *ctx)
 {
 	struct mail_record *rec = ctx->rec;
-	size_t off = rec->header_len < ctx->len ? rec->header_len : 0;
+	size_t off = ctx->body_off < ctx->len ? ctx->body_off : 0;
 	size_t n = ctx->len - off;
 	GString *g;
 	char *text;
@@ -974,7 +819,8 @@ int mail_parse(const char *raw, size_t len, const struct mail_parse_opts *opts,
 {
 	struct mail_ctx ctx;
 	struct mail_record *rec;
-	char *copy;
+	GByteArray *prepared;
+	unsigned closed;
 
 	*out = NULL;
 	if (raw == NULL || len == 0)
@@ -983,11 +829,16 @@ int mail_parse(const char *raw, size_t len, const struct mail_parse_opts *opts,
 	rec = g_new0(struct mail_record, 1);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.rec = rec;
-	copy = cr_only_copy(raw, len);
-	ctx.raw = copy ? copy : raw;
-	ctx.len = len;
+	prepared = mail_prepare(raw, len, &closed);
+	ctx.prepared = prepared;
+	ctx.raw = (const char *)prepared->data;
+	ctx.len = prepared->len;
+	ctx.body_off = header_block_len(ctx.raw, ctx.len);
 	rec->size = len;
-	rec->header_len = header_block_len(ctx.raw, len);
+	rec->header_len = header_block_len(raw, len);
+	if (closed > 0)
+		mail_warn(rec, "%u header block%s ended by base64 data without a blank line: read as content",
+			  closed, closed == 1 ? "" : "s");
 	ctx.options = options_new(rec);
 	ctx.message = parse_message(&ctx);
 	ctx.charset = declared_charset(ctx.message);
@@ -1011,7 +862,7 @@ int mail_parse(const char *raw, size_t len, const struct mail_parse_opts *opts,
 	if (ctx.message != NULL)
 		g_object_unref(ctx.message);
 	g_mime_parser_options_free(ctx.options);
-	g_free(copy);
+	g_byte_array_free(prepared, TRUE);
 	*out = rec;
 	return 0;
 }

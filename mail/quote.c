@@ -7,7 +7,8 @@
  *   - an attribution line ("On ... wrote:", "Am ... schrieb ...:",
  *     "Le ... a écrit :", and the like, possibly wrapped over two lines)
  *     together with the quoted run after it;
- *   - Outlook's "-----Original Message-----", or a line of underscores
+ *   - Outlook's "-----Original Message-----" (or a "Forwarded message"
+ *     line of dashes, and their translations), or a line of underscores
  *     followed by "From:", or a "From:" / "Sent:" header block: from there
  *     to the end of the body.
  * mail_snippet_make() takes the first MAIL_SNIPPET_CHARS characters of the
@@ -45,7 +46,9 @@ static const char *const attribution_starts[] = {
 
 /* "Original Message" separators (inside a line of dashes) */
 static const char *const original_message[] = {
-	"original message", "urspr\xc3\xbcngliche nachricht", "original-nachricht",
+	"original message", "forwarded message", "weitergeleitete nachricht",
+	"message transf\xc3\xa9r\xc3\xa9", "mensaje reenviado", "messaggio inoltrato",
+	"doorgestuurd bericht", "urspr\xc3\xbcngliche nachricht", "original-nachricht",
 	"message d'origine", "mensaje original", "messaggio originale",
 	"oorspronkelijk bericht", "originalmeddelande", "opprinnelig melding",
 	"alkuper\xc3\xa4inen viesti", "mensagem original", "wiadomo\xc5\x9b\xc4\x87 oryginalna",
