@@ -31,6 +31,37 @@ for folder in gmime mime4j stalwart-mail-parser sisimai-bounces; do
 	check_equal "$folder: every failure names a file and a reason" "" "$bad"
 done
 
+# every file is accounted for: stored (a source of a message), or named
+# with a reason on stderr (a failure or a skipped entry)
+"$CRMCTL" -c "$TMP/c.conf" export --format jsonl > "$TMP/all.jsonl" 2> /dev/null
+for folder in gmime mime4j stalwart-mail-parser sisimai-bounces; do
+	dir=$SHARED_CORPUS/$folder
+	[ -d "$dir" ] || continue
+	missing=$(find "$dir" -type f | python3 -c '
+import json, sys
+
+def path_of(where):
+    """PATH of "PATH" or "PATH:OFFSET" (an mbox message)"""
+    head, _, tail = where.rpartition(":")
+    return head if head and tail.isdigit() else where
+
+seen = set()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("type") == "message":
+        seen.update(path_of(s["origin"]) for s in r["sources"])
+for line in open(sys.argv[2], errors="replace"):
+    if line.startswith("crmctl: "):
+        seen.add(path_of(line[8:].split(": ", 1)[0]))
+files = [l.rstrip("\n") for l in sys.stdin]
+left = [f for f in files if f not in seen]
+print(len(files), len(left))
+for f in left[:5]:
+    print("# not accounted for:", f, file=sys.stderr)
+' "$TMP/all.jsonl" "$TMP/$folder.err")
+	check_equal "$folder: each of its $(echo "$missing" | cut -d" " -f1) files is stored or named" "0" "${missing#* }"
+done
+
 # the sisimai bounces: each message is flagged bounce, auto-reply or bulk
 dir=$SHARED_CORPUS/sisimai-bounces/maildir-lf
 if [ -d "$dir" ]; then
