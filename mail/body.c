@@ -26,6 +26,9 @@
 
 /* bytes kept of an attachment file name */
 #define MAX_FILENAME 1024
+/* forwarded messages shown as the text of a message that has none, and their nesting */
+#define MAX_FORWARDED 20
+#define MAX_FORWARDED_DEPTH 4
 
 struct walk {
 	struct mail_ctx *ctx;
@@ -34,7 +37,7 @@ struct walk {
 	int full;              /* MAIL_MAX_ATTACHMENTS reached */
 	int deep;              /* warned about depth */
 	int leaves;            /* leaf parts met outside forwarded messages */
-	GMimeMessage *forwarded;  /* first forwarded message of the outer one (not owned) */
+	GPtrArray *forwarded;  /* forwarded messages of the outer one, up to MAX_FORWARDED (not owned) */
 	int text_only;         /* only look for the text parts: list and note nothing */
 };
 
@@ -379,8 +382,8 @@ static void walk(struct walk *w, GMimeObject *obj, int depth, int inner)
 
 		if (!inner && !w->text_only)
 			w->ctx->facts.returned_message = 1;
-		if (!inner && w->forwarded == NULL)
-			w->forwarded = m;
+		if (!inner && m != NULL && w->forwarded->len < MAX_FORWARDED)
+			g_ptr_array_add(w->forwarded, m);
 		add_attachment(w, obj);
 		if (m != NULL)
 			walk(w, g_mime_message_get_mime_part(m), depth + 1, 1);
@@ -393,15 +396,18 @@ static void walk(struct walk *w, GMimeObject *obj, int depth, int inner)
 static const char *const forwarded_headers[] = { "From", "Date", "Subject", "To", "Cc", NULL };
 
 /*
- * forwarded_body - the text of a message whose only content is the
- * forwarded message M: M's main headers under a "Forwarded message" line
- * (which quote.c reads as history), then M's own text
+ * append_forwarded - the forwarded message M into G: its main headers
+ * under a "Forwarded message" line (which quote.c reads as history), then
+ * its text, or when it has none the messages it forwards in turn
  */
-static void forwarded_body(struct mail_ctx *ctx, GMimeMessage *m)
+static void append_forwarded(struct mail_ctx *ctx, GString *g, GMimeMessage *m, int depth)
 {
 	struct walk inner;
-	GString *g = g_string_new("---------- Forwarded message ----------\n"), *text;
+	GString *text;
 
+	while (g->len > 0 && !g_str_has_suffix(g->str, "\n\n"))
+		g_string_append_c(g, '\n');
+	g_string_append(g, "---------- Forwarded message ----------\n");
 	for (size_t i = 0; forwarded_headers[i]; i++) {
 		const char *raw = mail_header_raw(GMIME_OBJECT(m), forwarded_headers[i]);
 		char *v;
@@ -416,12 +422,29 @@ static void forwarded_body(struct mail_ctx *ctx, GMimeMessage *m)
 	memset(&inner, 0, sizeof(inner));
 	inner.ctx = ctx;
 	inner.text_only = 1;
-	walk(&inner, g_mime_message_get_mime_part(m), 1, 0);
-	text = mail_part_text(ctx->rec, inner.plain, inner.html);
-	if (text != NULL) {
+	inner.forwarded = g_ptr_array_new();
+	walk(&inner, g_mime_message_get_mime_part(m), depth + 1, 0);
+	if ((text = mail_part_text(ctx->rec, inner.plain, inner.html)) != NULL) {
 		g_string_append_len(g, text->str, (gssize)text->len);
 		g_string_free(text, TRUE);
+	} else if (depth < MAX_FORWARDED_DEPTH) {
+		for (guint i = 0; i < inner.forwarded->len && g->len < MAIL_MAX_BODY_TEXT; i++)
+			append_forwarded(ctx, g, inner.forwarded->pdata[i], depth + 1);
 	}
+	g_ptr_array_free(inner.forwarded, TRUE);
+}
+
+/*
+ * forwarded_body - the text of a message whose only content is the
+ * messages it forwards (a forward as attachment, a digest): each one's
+ * headers and text (append_forwarded), capped at MAIL_MAX_BODY_TEXT
+ */
+static void forwarded_body(struct mail_ctx *ctx, GPtrArray *messages)
+{
+	GString *g = g_string_new(NULL);
+
+	for (guint i = 0; i < messages->len && g->len < MAIL_MAX_BODY_TEXT; i++)
+		append_forwarded(ctx, g, messages->pdata[i], 1);
 	if (g->len > MAIL_MAX_BODY_TEXT)
 		g_string_truncate(g, MAIL_MAX_BODY_TEXT);
 	ctx->rec->body = mail_cap_utf8(g_string_free(g, FALSE), MAIL_MAX_BODY_TEXT);
@@ -441,14 +464,16 @@ void mail_body_walk(struct mail_ctx *ctx)
 
 	memset(&w, 0, sizeof(w));
 	w.ctx = ctx;
+	w.forwarded = g_ptr_array_new();
 	walk(&w, g_mime_message_get_mime_part(ctx->message), 0, 0);
 	if ((text = mail_part_text(ctx->rec, w.plain, w.html)) != NULL) {
 		ctx->rec->body_len = text->len;
 		ctx->rec->body = g_string_free(text, FALSE);
-	} else if (w.leaves == 0 && w.forwarded != NULL) {
+	} else if (w.leaves == 0 && w.forwarded->len > 0) {
 		forwarded_body(ctx, w.forwarded);
 	} else if (w.leaves == 0 && ctx->body_off < ctx->len) {
 		mail_warn(ctx->rec, "no readable MIME part: raw body used as text");
 		mail_plain_body(ctx);
 	}
+	g_ptr_array_free(w.forwarded, TRUE);
 }
