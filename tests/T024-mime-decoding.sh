@@ -13,7 +13,7 @@
 #   - a uuencoded attachment whose lines lost their trailing spaces;
 #   - a quoted-printable "=0D" before the line break;
 #   - a message whose only content is a forwarded message (its text was
-#     the forwarded message's raw MIME source).
+#     the forwarded message's raw MIME source), and a digest.
 # The same messages imported with LF, CRLF and CR-only line ends give the
 # same records.
 . "$(dirname "$0")/test-lib.sh"
@@ -76,6 +76,9 @@ msgs["fwd"] = head(b"fwd", b"Fwd: Quote for Q3", b"Content-Type: multipart/mixed
     b"Content-Type: multipart/alternative; boundary=\"C\"\n\n--C\n"
     b"Content-Type: text/plain; charset=utf-8\n\nPlease send the quote for Q3.\n--C\n"
     b"Content-Type: text/html\n\n<p>Please send the quote for Q3.</p>\n--C--\n--B--\n")
+msgs["digest"] = head(b"digest", b"Digest", b"Content-Type: multipart/digest; boundary=\"D\"\n") + (
+    b"\nPreamble to ignore.\n--D\n\nFrom: Dora <dora@client.example>\nSubject: First\n\nFirst post.\n"
+    b"--D\n\nFrom: Emil <emil@client.example>\nSubject: Second\n\nSecond post.\n--D--\n")
 for name, m in msgs.items():
     for form, eol in (("lf", b"\n"), ("crlf", b"\r\n"), ("cr", b"\r")):
         open(os.path.join(out, form, name + ".eml"), "wb").write(m.replace(b"\n", eol))
@@ -90,7 +93,7 @@ for form in lf crlf cr; do
 	"$CRMCTL" -c "$TMP/$form.conf" import "$TMP/$form" > "$TMP/$form.out" 2>&1
 	"$CRMCTL" -c "$TMP/$form.conf" export --format jsonl > "$TMP/$form.jsonl" 2> /dev/null
 done
-check_grep "the LF copies import" "imported 8, duplicates 0, failed 0" "$TMP/lf.out"
+check_grep "the LF copies import" "imported 9, duplicates 0, failed 0" "$TMP/lf.out"
 
 # field ID KEY - one field of the LF record of message ID, as text
 field() {
@@ -145,6 +148,12 @@ case $body in
 *) notok "a forward-only message shows the forwarded text"; echo "# $body" ;;
 esac
 
+body=$(field digest body)
+case $body in
+*"From: Dora <dora@client.example>"*"First post."*"From: Emil <emil@client.example>"*"Second post.") ok "a digest shows each of its messages" ;;
+*) notok "a digest shows each of its messages"; echo "# $body" ;;
+esac
+
 # records: LF, CRLF and CR-only copies alike (the raw size aside)
 for form in lf crlf cr; do
 	python3 - "$TMP/$form.jsonl" > "$TMP/$form.records" <<'PY'
@@ -159,5 +168,5 @@ PY
 done
 check "CRLF copies give the LF records" diff "$TMP/lf.records" "$TMP/crlf.records"
 check "CR-only copies give the LF records" diff "$TMP/lf.records" "$TMP/cr.records"
-check_equal "all eight records compared" "8" "$(wc -l < "$TMP/lf.records")"
+check_equal "all nine records compared" "9" "$(wc -l < "$TMP/lf.records")"
 exit 0
