@@ -219,8 +219,10 @@ install: all
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 contrib/freemail-domains.txt $(DESTDIR)$(DATADIR)/
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
+	for m in man/*.[58]; do \
+	  sed -e 's#/usr/local/share/#$(PREFIX)/share/#g' -e 's#/etc/crmilter/#$(SYSCONFDIR)/crmilter/#g' \
+	    $$m > $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} && \
+	  chmod 0644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; done
 	install -m 0644 contrib/crmilter.conf.example contrib/rules.example $(DESTDIR)$(DATADIR)/
 	install -d $(DESTDIR)$(SYSTEMDDIR)
 	for u in contrib/systemd/*.service; do \

@@ -1,7 +1,7 @@
 /*
  * main.c - crmview: the read-only web viewer and JSON API of the store
  *
- *   crmview [-c crmilter.conf] [-l ADDRESS:PORT] [-s] [-V]
+ *   crmview [-c crmilter.conf] [-l ADDRESS:PORT] [-s] [-V] [--help]
  *
  * Reads crmilter.conf (Database, Domains, Viewer* keys), drops root for
  * UserID, checks that the store opens read-only and refuses writes, and
@@ -10,6 +10,7 @@
  * stderr.  Exit status: 0 after a signal, 1 when it cannot start, 2 for a
  * usage or configuration error.
  */
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -20,11 +21,18 @@
 
 #include "view.h"
 
-/* usage - the command line, to stderr; exits 2 */
-static _Noreturn void usage(void)
+/* usage - the synopsis and options to F */
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: crmview [-c crmilter.conf] [-l ADDRESS:PORT] [-s] [-V]\n");
-	exit(2);
+	fprintf(f, "usage: crmview [-c FILE] [-l ADDRESS:PORT] [-s] [-V]\n"
+		   "\n"
+		   "  -c FILE          configuration file (default " CONF_DEFAULT_PATH ")\n"
+		   "  -l ADDRESS:PORT  listen here (overrides ViewerListen; port 0 picks a free one)\n"
+		   "  -s               log to syslog instead of stderr\n"
+		   "  -V, --version    print the version and exit\n"
+		   "  -h, --help       this help\n"
+		   "\n"
+		   "SIGINT or SIGTERM stops it.  See crmview(8).\n");
 }
 
 /* drop_root - started as root: become UserID for good (never root) */
@@ -50,6 +58,11 @@ static void drop_root(const struct conf *c)
 
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *conf_path = NULL, *listen_at = NULL;
 	struct view_server *srv = NULL;
 	struct conf conf;
@@ -57,17 +70,20 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int opt, use_syslog = 0, sig = 0;
 
-	while ((opt = getopt(argc, argv, "c:l:sVh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:sVh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
 		case 'l': listen_at = optarg; break;
 		case 's': use_syslog = 1; break;
 		case 'V': printf("crmview %s\n", CRM_VERSION); return 0;
-		default: usage();
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc)
-		usage();
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
 	if (conf_load(conf_path, &conf, err, sizeof err) < 0) {
 		fprintf(stderr, "crmview: %s\n", err);
 		return 2;
