@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <sys/types.h>
 
 #define CRM_VERSION "0.1.0"
 #define CONF_DEFAULT_PATH "/etc/crmilter/crmilter.conf"
@@ -64,6 +65,7 @@ struct conf {
 	uint64_t max_spool_size;     /* MaxSpoolSize: bytes */
 	int busy_timeout_ms;         /* BusyTimeout: milliseconds */
 	int syslog_facility;         /* SyslogFacility: mail, local0..7, daemon */
+	char *log_file;              /* LogFile: log lines go here instead (NULL: syslog or stderr) */
 	int retention_days;          /* Retention: keep mail this many days; 0: forever */
 };
 
@@ -100,6 +102,8 @@ unsigned conf_key_line(const char *path, const char *key, const char *word);
 
 /* logging */
 void log_open(const char *ident, int use_syslog, int facility);
+int log_open_file(const char *path, uid_t owner, gid_t group);
+int log_syslog_reachable(void);
 void log_set_verbose(int verbose);
 void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

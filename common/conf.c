@@ -65,6 +65,7 @@ static const struct conf_key conf_keys[] = {
 	K("MaxSpoolSize",    T_SIZE,     max_spool_size,   "1G"),
 	K("BusyTimeout",     T_MSEC,     busy_timeout_ms,  "5000"),
 	K("SyslogFacility",  T_FACILITY, syslog_facility,  "mail"),
+	K("LogFile",         T_PATH,     log_file,         NULL),
 	K("Retention",       T_DAYS,     retention_days,   "forever"),
 };
 #define N_KEYS (sizeof conf_keys / sizeof conf_keys[0])

@@ -1,7 +1,7 @@
 /*
  * main.c - crmilter: options, daemon life, privileges and signals
  *
- * crmilter [-c FILE] [-f] [-p SOCKET] [-u USER] [-P PIDFILE] [-v] [-V] [--help]
+ * crmilter [-c FILE] [-f] [-s] [-p SOCKET] [-u USER] [-P PIDFILE] [-v] [-V] [--help]
  *
  * Files are created with umask 027: the store and the spool hold mail
  * and are never readable by other users.
@@ -55,6 +55,7 @@ struct daemon {
 	int foreground;
 	int verbose;
 	int use_syslog;
+	int syslog_fg;                  /* -s: syslog in the foreground too */
 	int as_root;                    /* started as root: drops to uid/gid */
 	uid_t uid;
 	gid_t gid;
@@ -70,10 +71,11 @@ static struct daemon d;
 /* usage - print the synopsis to F */
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: crmilter [-c FILE] [-f] [-p SOCKET] [-u USER] [-P PIDFILE] [-v] [-V]\n"
+	fprintf(f, "usage: crmilter [-c FILE] [-f] [-s] [-p SOCKET] [-u USER] [-P PIDFILE] [-v] [-V]\n"
 		   "\n"
 		   "  -c FILE     configuration file (default " CONF_DEFAULT_PATH ")\n"
 		   "  -f          stay in the foreground and log to stderr\n"
+		   "  -s          log to syslog in the foreground too (as under systemd)\n"
 		   "  -p SOCKET   milter socket: unix:/path, local:/path, inet:PORT@HOST,\n"
 		   "              inet6:PORT@HOST (overrides Socket)\n"
 		   "  -u USER     user to run as after start-up (overrides UserID)\n"
@@ -224,6 +226,28 @@ static void daemonize(void)
 }
 
 /*
+ * open_log - where log lines go: LogFile when set (made the service
+ * user's, so a reload can reopen it; exits 2 when it cannot be opened),
+ * else syslog in the background or with -s, else stderr.  Syslog without
+ * a daemon on /dev/log would drop every line: that is said on stderr
+ * before crmilter leaves the terminal.
+ */
+static void open_log(const struct conf *c)
+{
+	d.use_syslog = !d.foreground || d.syslog_fg;
+	if (c->log_file) {
+		if (log_open_file(c->log_file, d.as_root ? d.uid : (uid_t)-1, d.gid) < 0) {
+			fprintf(stderr, "crmilter: LogFile %s: %s\n", c->log_file, strerror(errno));
+			exit(2);
+		}
+		return;
+	}
+	if (d.use_syslog && !log_syslog_reachable())
+		fprintf(stderr, "crmilter: warning: no syslog daemon listens on /dev/log: log lines "
+			"will be lost; set LogFile in the configuration, or run one\n");
+}
+
+/*
  * write_pidfile - write our pid; a failure to write is only a warning, but a
  * pid file that is a symbolic link or not a regular file is fatal: it is
  * never followed, written or given to the service user
@@ -354,6 +378,10 @@ static void reload(void)
 		msg_warn("UserID changed: takes effect on restart");
 	if (d.use_syslog && cur->conf.syslog_facility != n->conf.syslog_facility)
 		log_open("crmilter", 1, n->conf.syslog_facility);
+	if (n->conf.log_file && log_open_file(n->conf.log_file, (uid_t)-1, (gid_t)-1) < 0)
+		msg_warn("LogFile %s: %m: still logging where it did", n->conf.log_file);
+	else if (differ(cur->conf.log_file, n->conf.log_file) && !n->conf.log_file)
+		msg_warn("LogFile removed: takes effect on restart");
 	milter_cfg_put(cur);
 	milter_cfg_install(n);
 	msg_info("configuration reloaded from %s", d.conf_path ? d.conf_path : CONF_DEFAULT_PATH);
@@ -396,10 +424,11 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_AT);
 	mallopt(M_TRIM_THRESHOLD, MALLOC_TRIM_AT);
 	log_open("crmilter", 0, 0);
-	while ((c = getopt_long(argc, argv, "c:fp:u:P:vVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fsp:u:P:vVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': d.conf_path = optarg; break;
 		case 'f': d.foreground = 1; break;
+		case 's': d.syslog_fg = 1; break;
 		case 'p': d.ov.socket = optarg; break;
 		case 'u': d.ov.user = optarg; break;
 		case 'P': d.ov.pidfile = optarg; break;
@@ -428,11 +457,11 @@ int main(int argc, char **argv)
 	cfg = milter_cfg_get();
 
 	resolve_user(conf);
+	open_log(conf);
 	struct spool *sp = open_spool(conf);
 	open_socket(conf);
 	if (!d.foreground)
 		daemonize();
-	d.use_syslog = !d.foreground;
 	log_open("crmilter", d.use_syslog, conf->syslog_facility);
 	write_pidfile(conf);
 	open_store(conf);

@@ -520,6 +520,23 @@ static int backed_up(const struct spool_list *l)
 	return time(NULL) - l->mtimes[0] >= WORKER_LAG_S;
 }
 
+/*
+ * note_store_change - after a reload, say so when the store itself
+ * changes (Database names another file); the pipeline is rebuilt either
+ * way, to take the new rules and settings, and that is not news
+ */
+static void note_store_change(void)
+{
+	struct milter_cfg *cfg = milter_cfg_get();
+	const char *next = cfg->conf.database ? cfg->conf.database : "";
+
+	if (w_db_path && strcmp(w_db_path, next) != 0)
+		msg_info("Database changed: closing %s, opening %s", w_db_path, next);
+	else
+		msg_debug("configuration reloaded: ingest pipeline rebuilt");
+	milter_cfg_put(cfg);
+}
+
 /* worker_main - the thread: wait, list, ingest, back off */
 static void *worker_main(void *arg)
 {
@@ -538,7 +555,7 @@ static void *worker_main(void *arg)
 		if (nap(backoff ? backoff : WORKER_POLL_S) || (!backoff && was_empty && gather()))
 			break;
 		if (w_ingest && w_generation != milter_cfg_generation()) {
-			msg_info("configuration changed: reopening the store");
+			note_store_change();
 			close_pipeline();
 		}
 		if (store_file_gone())

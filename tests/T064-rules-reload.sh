@@ -25,10 +25,11 @@ chown -R "$CRM_USER" "$TMP/store" "$TMP/spool" "$TMP/run"
 # put N MSGID - a receipt from no-reply@payments.example into the spool
 put() {
 	local body=$'From: no-reply@payments.example\nTo: alice@example.com\nSubject: Your receipt #'"$1"$'\nMessage-ID: <'"$2"$'>\nDate: Tue, 06 May 2025 12:00:00 +0000\n\nPaid.\n'
-	local name="$TMP/spool/new/$((1746518400 + $1)).000000.1_$1.R$1"
+	local name="$TMP/spool/new/$((1746518400 + $1)).000000.1_$1.R$1" part="$TMP/put.tmp"
 	{ printf 'CRMSPOOL1 %020d\n' $((31 + ${#body})); printf '%s' "$body"
-	  printf 'queue-id R%s\nmail-from no-reply@payments.example\nrcpt alice@example.com\narrival 1746518400\noriginated 0\n' "$1"; } > "$name"
-	chown "$CRM_USER" "$name"
+	  printf 'queue-id R%s\nmail-from no-reply@payments.example\nrcpt alice@example.com\narrival 1746518400\noriginated 0\n' "$1"; } > "$part"
+	chown "$CRM_USER" "$part"
+	mv "$part" "$name"	# whole and the user's when the worker sees it
 }
 drained() {
 	local i=0
@@ -62,4 +63,14 @@ sleep 0.3
 put 3 r3@payments.example
 check "the third receipt is ingested" drained
 check_equal "after a good reload the new rules log receipts" "logged everything" "$(logof r3@payments.example)"
+check_grep "a good reload is logged with the rules now in force" "rules in force: $TMP/rules, sha256 " "$TMP/log"
+
+# a reload that changes nothing says so once, and does not claim the store changed
+lines=$(wc -l < "$TMP/log")
+kill -HUP "$CRM_PID"
+wait_log "configuration reloaded from"
+sleep 0.5
+tail -n +$((lines + 1)) "$TMP/log" > "$TMP/log.after"
+check_grep "the reload is logged" "configuration reloaded from $TMP/c.conf" "$TMP/log.after"
+check_equal "no store change is claimed" "" "$(grep -E 'reopening the store|Database changed' "$TMP/log.after")"
 crm_stop TERM

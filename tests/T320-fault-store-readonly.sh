@@ -9,7 +9,7 @@ fault_setup
 
 chmod 0444 "$DB"
 kill -HUP "$CRM_PID"	# the worker reopens the store on a new configuration
-check "crmilter reopens the store after SIGHUP" wait_for 10 grep -q 'reopening the store' "$LOG"
+check "crmilter rebuilds its ingest pipeline after SIGHUP" wait_for 10 grep -q 'ingest pipeline rebuilt' "$LOG"
 check "100 messages are sent while the store is read-only" send ro 100 --clients 4
 check_delivered ro
 sleep 2
