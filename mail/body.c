@@ -11,6 +11,8 @@
  * memory (transport line ends of 7bit/8bit/QP parts count as LF).  A forwarded message is listed as one message/rfc822 attachment
  * and its own attachments follow it; its headers and text never become the
  * outer message's.  What flags.c needs (report types) is noted on the way.
+ * A winmail.dat (application/ms-tnef) part is opened by tnef.c: its files
+ * are listed in its place and its body is the text when no part is.
  * When GMime found no leaf part at all (a multipart it could not split),
  * the raw bytes after the header block are used as the text.
  *
@@ -295,6 +297,9 @@ static void walk_leaf(struct walk *w, GMimeObject *obj, int inner)
 			w->html = GMIME_TEXT_PART(obj);
 		return;
 	}
+	if (is_type(obj, "application", "ms-tnef") &&
+	    mail_tnef_expand(w->ctx, GMIME_PART(obj), inner, &w->full))
+		return;
 	add_attachment(w, obj);
 }
 
@@ -433,6 +438,11 @@ static void fill_body(struct walk *w)
 		g = g_string_new(text);
 		g_free(text);
 		rec->flags |= MAIL_HTML_BODY;
+	} else if (w->ctx->tnef_text != NULL) {
+		g = w->ctx->tnef_text;
+		w->ctx->tnef_text = NULL;
+		if (w->ctx->tnef_html)
+			rec->flags |= MAIL_HTML_BODY;
 	} else {
 		return;
 	}
@@ -450,6 +460,9 @@ void mail_body_walk(struct mail_ctx *ctx)
 	w.ctx = ctx;
 	walk(&w, g_mime_message_get_mime_part(ctx->message), 0, 0);
 	fill_body(&w);
+	if (ctx->tnef_text != NULL)
+		g_string_free(ctx->tnef_text, TRUE);
+	ctx->tnef_text = NULL;
 	if (ctx->rec->body == NULL && w.leaves == 0 && ctx->rec->header_len < ctx->len) {
 		mail_warn(ctx->rec, "no readable MIME part: raw body used as text");
 		mail_plain_body(ctx);

@@ -7,6 +7,7 @@
  *   addr.c     address normalisation, address lists, domains, free-mail list
  *   subject.c  subject normalisation and Outlook Thread-Index keys
  *   body.c     MIME walk: text body choice, attachments, report parts
+ *   tnef.c     winmail.dat (application/ms-tnef): its files and its body (libytnef)
  *   html.c     HTML to readable text (libxml2)
  *   quote.c    quoted-history spans and the snippet
  *   flags.c    bounce, auto-reply and bulk detection
@@ -48,6 +49,8 @@ struct mail_ctx {
 	size_t len;
 	const char *charset;          /* declared charset for raw 8-bit headers, or NULL */
 	struct mail_walk_facts facts;
+	GString *tnef_text;           /* body a TNEF part carried, or NULL (body.c frees) */
+	int tnef_html;                /* tnef_text was made from HTML */
 };
 
 /* parse.c */
@@ -68,6 +71,9 @@ void mail_addrs_free(struct mail_addrs *a);
 /* body.c */
 void mail_body_walk(struct mail_ctx *ctx);
 void mail_text_normalise_newlines(GString *s);
+
+/* tnef.c */
+int mail_tnef_expand(struct mail_ctx *ctx, GMimePart *part, int inner, int *full);
 
 /* html.c */
 char *mail_html_to_text(const char *html, size_t len, size_t cap);
