@@ -701,10 +701,11 @@ static GString *rtf_to_text(const char *s, size_t len, size_t cap)
 		group_start = 0;
 		if (c == '\'') {
 			unsigned v = 0;
+			int k = 0;
 
-			for (int k = 0; k < 2 && i < len && g_ascii_isxdigit(s[i]); k++, i++)
+			for (; k < 2 && i < len && g_ascii_isxdigit(s[i]); k++, i++)
 				v = v * 16 + (unsigned)g_ascii_xdigit_value(s[i]);
-			if (skip_at)
+			if (skip_at || k == 0)
 				continue;
 			if (pending > 0)
 				pending--;
