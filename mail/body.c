@@ -297,7 +297,7 @@ static void walk_leaf(struct walk *w, GMimeObject *obj, int inner)
 			w->html = GMIME_TEXT_PART(obj);
 		return;
 	}
-	if (is_type(obj, "application", "ms-tnef") &&
+	if ((is_type(obj, "application", "ms-tnef") || is_type(obj, "application", "vnd.ms-tnef")) &&
 	    mail_tnef_expand(w->ctx, GMIME_PART(obj), inner, &w->full))
 		return;
 	add_attachment(w, obj);

@@ -259,12 +259,13 @@ static int check_stream(const unsigned char *d, size_t len, int max_files, size_
 	if (len < 6 || le32(d) != TNEF_SIGNATURE)
 		return fail(why, "no TNEF signature");
 	while (off < len) {
-		const unsigned char *data = d + off + 9;
+		const unsigned char *data;
 		uint32_t att, size;
 		unsigned sum = 0;
 
 		if (len - off < 9)
 			return fail(why, "truncated (attribute header cut short)");
+		data = d + off + 9;
 		att = le32(d + off + 1);
 		size = le32(d + off + 5);
 		if (size == 0)
@@ -835,8 +836,8 @@ int mail_tnef_expand(struct mail_ctx *ctx, GMimePart *part, int inner, int *full
 	}
 	if (check_stream(raw->data, raw->len, MAX(room, 0) + 1, &use, &why) < 0)
 		goto out;
+	memset(&t, 0, sizeof(t));  /* TNEFInitialize() leaves fields TNEFFillMapi reads */
 	TNEFInitialize(&t);
-	t.Debug = 0;
 	parsed = 1;
 	if (TNEFParseMemory(raw->data, (long)use, &t) != 0) {
 		why = "libytnef could not read it";
