@@ -23,7 +23,7 @@ SAN        ?=
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 
-PKGS       := gmime-3.0 sqlite3 libzstd libxml-2.0 libpcre2-8 jansson libpsl
+PKGS       := gmime-3.0 sqlite3 libzstd libxml-2.0 libpcre2-8 jansson libpsl libytnef
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

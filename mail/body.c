@@ -13,10 +13,12 @@
  * one message/rfc822 attachment and its own attachments follow it; its
  * headers never become the outer message's, and its text only when the
  * outer message has no text part and no other part at all (then it is
- * shown as forwarded history).  What flags.c needs (report types) is
- * noted on the way.  When GMime found no leaf part at all (a multipart it
- * could not split), the raw bytes after the header block are used as the
- * text.  The text of the chosen part is read by text.c.
+ * shown as forwarded history).  A winmail.dat (application/ms-tnef) part
+ * is opened by tnef.c: its files are listed in its place and its body is
+ * the text when no part is.  What flags.c needs (report types) is noted on
+ * the way.  When GMime found no leaf part at all (a multipart it could not
+ * split), the raw bytes after the header block are used as the text.  The
+ * text of the chosen part is read by text.c.
  *
  * Private: mail_body_walk.
  */
@@ -355,6 +357,10 @@ static void walk_leaf(struct walk *w, GMimeObject *obj, int inner)
 			w->html = GMIME_TEXT_PART(obj);
 		return;
 	}
+	if (!w->text_only &&
+	    (is_type(obj, "application", "ms-tnef") || is_type(obj, "application", "vnd.ms-tnef")) &&
+	    mail_tnef_expand(w->ctx, GMIME_PART(obj), inner, &w->full))
+		return;
 	add_attachment(w, obj);
 }
 
@@ -453,9 +459,9 @@ static void forwarded_body(struct mail_ctx *ctx, GPtrArray *messages)
 
 /*
  * mail_body_walk - walk the outer message: body text, attachments, report
- * facts.  Without a text part of its own, a message that forwards one
- * shows the forwarded text; one with no part GMime could read shows its
- * raw body.
+ * facts.  Without a text part of its own, a message shows the body its
+ * TNEF part carried, else, when it only forwards messages, their text;
+ * one with no part GMime could read shows its raw body.
  */
 void mail_body_walk(struct mail_ctx *ctx)
 {
@@ -469,11 +475,21 @@ void mail_body_walk(struct mail_ctx *ctx)
 	if ((text = mail_part_text(ctx->rec, w.plain, w.html)) != NULL) {
 		ctx->rec->body_len = text->len;
 		ctx->rec->body = g_string_free(text, FALSE);
+	} else if (ctx->tnef_text != NULL) {
+		if (ctx->tnef_html)
+			ctx->rec->flags |= MAIL_HTML_BODY;
+		mail_text_cap(ctx->rec, ctx->tnef_text);
+		ctx->rec->body_len = ctx->tnef_text->len;
+		ctx->rec->body = g_string_free(ctx->tnef_text, FALSE);
+		ctx->tnef_text = NULL;
 	} else if (w.leaves == 0 && w.forwarded->len > 0) {
 		forwarded_body(ctx, w.forwarded);
 	} else if (w.leaves == 0 && ctx->body_off < ctx->len) {
 		mail_warn(ctx->rec, "no readable MIME part: raw body used as text");
 		mail_plain_body(ctx);
 	}
+	if (ctx->tnef_text != NULL)
+		g_string_free(ctx->tnef_text, TRUE);
+	ctx->tnef_text = NULL;
 	g_ptr_array_free(w.forwarded, TRUE);
 }

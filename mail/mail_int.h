@@ -11,6 +11,7 @@
  *   subject.c  subject normalisation and Outlook Thread-Index keys
  *   body.c     MIME walk: text body choice, attachments, report parts
  *   text.c     the readable text of a text part
+ *   tnef.c     winmail.dat (application/ms-tnef): its files and its body (libytnef)
  *   html.c     HTML to readable text (libxml2)
  *   quote.c    quoted-history spans and the snippet
  *   flags.c    bounce, auto-reply and bulk detection
@@ -54,6 +55,8 @@ struct mail_ctx {
 	size_t body_off;              /* where the body starts in raw */
 	const char *charset;          /* declared charset for raw 8-bit headers, or NULL */
 	struct mail_walk_facts facts;
+	GString *tnef_text;           /* body a TNEF part carried, or NULL (body.c frees) */
+	int tnef_html;                /* tnef_text was made from HTML */
 };
 
 /* prepare.c */
@@ -86,7 +89,12 @@ void mail_body_walk(struct mail_ctx *ctx);
 
 /* text.c */
 GString *mail_part_text(struct mail_record *rec, GMimeTextPart *plain, GMimeTextPart *html);
+GByteArray *mail_decoded_bytes(GMimePart *part);
+void mail_text_cap(struct mail_record *rec, GString *g);
 void mail_text_normalise_newlines(GString *s);
+
+/* tnef.c */
+int mail_tnef_expand(struct mail_ctx *ctx, GMimePart *part, int inner, int *full);
 
 /* html.c */
 char *mail_html_to_text(const char *html, size_t len, size_t cap);

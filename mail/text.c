@@ -8,7 +8,8 @@
  * LF, the text is capped at MAIL_MAX_BODY_TEXT bytes on a character
  * boundary.
  *
- * Private: mail_part_text, mail_text_normalise_newlines.
+ * Private: mail_part_text, mail_decoded_bytes, mail_text_cap,
+ * mail_text_normalise_newlines.
  */
 #include <string.h>
 
@@ -37,8 +38,8 @@ void mail_text_normalise_newlines(GString *s)
 	g_string_truncate(s, j);
 }
 
-/* decoded_bytes - the decoded content of PART (g_byte_array_free(ba, TRUE)) */
-static GByteArray *decoded_bytes(GMimePart *part)
+/* mail_decoded_bytes - the decoded content of PART (g_byte_array_free(ba, TRUE)) */
+GByteArray *mail_decoded_bytes(GMimePart *part)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(part);
 	GMimeStream *mem = g_mime_stream_mem_new();
@@ -93,7 +94,7 @@ static char *lenient_text(struct mail_record *rec, const GByteArray *raw, const 
 static GString *text_of(struct mail_record *rec, GMimeTextPart *part)
 {
 	const char *name = mail_charset_iconv(g_mime_text_part_get_charset(part));
-	GByteArray *raw = decoded_bytes(GMIME_PART(part));
+	GByteArray *raw = mail_decoded_bytes(GMIME_PART(part));
 	char *text = NULL;
 	GString *g;
 
@@ -118,8 +119,8 @@ static GString *text_of(struct mail_record *rec, GMimeTextPart *part)
 	return g;
 }
 
-/* cap_body - cut G to MAIL_MAX_BODY_TEXT bytes on a UTF-8 boundary (warns) */
-static void cap_body(struct mail_record *rec, GString *g)
+/* mail_text_cap - cut G to MAIL_MAX_BODY_TEXT bytes on a UTF-8 boundary (warns in REC) */
+void mail_text_cap(struct mail_record *rec, GString *g)
 {
 	size_t cap = MAIL_MAX_BODY_TEXT;
 
@@ -158,6 +159,6 @@ GString *mail_part_text(struct mail_record *rec, GMimeTextPart *plain, GMimeText
 	} else {
 		return NULL;
 	}
-	cap_body(rec, g);
+	mail_text_cap(rec, g);
 	return g;
 }

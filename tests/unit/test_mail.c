@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <glib.h>
 #include <jansson.h>
 
 #include "../../mail/mail.h"
@@ -715,6 +716,122 @@ static void test_attachments(void **state)
 	mail_record_free(rec);
 }
 
+/* ---- TNEF (winmail.dat) ---- */
+
+/* tnef_att - append one TNEF attribute (level, id, length, data, checksum) to G */
+static void tnef_att(GByteArray *g, uint8_t level, uint32_t id, const void *data, uint32_t len)
+{
+	uint8_t head[9] = { level, id, id >> 8, id >> 16, id >> 24, len, len >> 8, len >> 16, len >> 24 };
+	unsigned sum = 0;
+	uint8_t ck[2];
+
+	for (uint32_t i = 0; i < len; i++)
+		sum += ((const uint8_t *)data)[i];
+	ck[0] = sum & 0xff;
+	ck[1] = (sum >> 8) & 0xff;
+	g_byte_array_append(g, head, 9);
+	g_byte_array_append(g, data, len);
+	g_byte_array_append(g, ck, 2);
+}
+
+/* tnef_new - a TNEF stream holding only its signature and key */
+static GByteArray *tnef_new(void)
+{
+	static const uint8_t sig[6] = { 0x78, 0x9f, 0x3e, 0x22, 0x01, 0x00 };
+	GByteArray *g = g_byte_array_new();
+
+	return g_byte_array_append(g, sig, 6);
+}
+
+/* tnef_message - a message whose only part is TNEF stream G as winmail.dat (free()); frees G */
+static char *tnef_message(GByteArray *g)
+{
+	char *b64 = g_base64_encode(g->data, g->len), *msg = NULL;
+
+	assert_true(asprintf(&msg, "Subject: tnef\nMIME-Version: 1.0\n"
+			     "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+			     "--b\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\n"
+			     "Content-Transfer-Encoding: base64\n\n%s\n--b--\n", b64) > 0);
+	g_free(b64);
+	g_byte_array_free(g, TRUE);
+	return msg;
+}
+
+static void test_tnef_files_and_cap(void **state)
+{
+	static const uint8_t rend[14] = { 1 };
+	static const uint8_t html[] = {  /* MAPI block: one PT_BINARY PR_BODY_HTML */
+		1, 0, 0, 0, 0x02, 0x01, 0x13, 0x10, 1, 0, 0, 0, 24, 0, 0, 0,
+		'<', 'p', '>', 'H', 'i', ' ', '<', 'b', '>', 'B', 'o', 'b', '<', '/', 'b', '>',
+		'<', '/', 'p', '>', 0, 0, 0, 0 };
+	GByteArray *g = tnef_new();
+	struct mail_record *rec;
+	char *msg;
+
+	(void)state;
+	tnef_att(g, 1, 0x00069003, html, sizeof(html));  /* attMAPIProps */
+	for (int i = 0; i < MAIL_MAX_ATTACHMENTS + 200; i++) {
+		char name[24];
+
+		snprintf(name, sizeof(name), "f%04d.txt", i);
+		tnef_att(g, 2, 0x00069002, rend, sizeof(rend));        /* attAttachRenddata */
+		tnef_att(g, 2, 0x00018010, name, strlen(name) + 1);    /* attAttachTitle */
+		tnef_att(g, 2, 0x0006800F, "abc", 3);                  /* attAttachData */
+	}
+	msg = tnef_message(g);
+	rec = parse(msg);
+	assert_int_equal(rec->n_attachments, MAIL_MAX_ATTACHMENTS);
+	assert_string_equal(rec->attachments[0].filename, "f0000.txt");
+	assert_string_equal(rec->attachments[0].content_type, "text/plain");
+	assert_int_equal(rec->attachments[0].size, 3);
+	assert_string_equal(rec->attachments[0].sha256,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(rec->attachments[MAIL_MAX_ATTACHMENTS - 1].filename, "f0999.txt");
+	assert_true(has_warning(rec, "more than 1000 attachments"));
+	assert_string_equal(rec->body, "Hi Bob");
+	assert_true(rec->flags & MAIL_HTML_BODY);
+	mail_record_free(rec);
+	free(msg);
+}
+
+static void test_tnef_hostile(void **state)
+{
+	static const uint8_t mv[] = {  /* MAPI block: PR_BODY as 100000 PT_STRING8 values */
+		1, 0, 0, 0, 0x1e, 0x10, 0x00, 0x10, 0xa0, 0x86, 0x01, 0x00 };
+	static const uint8_t huge[9] = { 1, 0x0c, 0x80, 0x02, 0x00, 0xf0, 0xff, 0xff, 0xff };
+	struct {
+		GByteArray *g;
+		const char *why;
+	} cases[3];
+	struct mail_record *rec;
+
+	(void)state;
+	cases[0].g = tnef_new();
+	g_byte_array_append(cases[0].g, huge, sizeof(huge));  /* attBody of 4 GB, 3 bytes there */
+	g_byte_array_append(cases[0].g, (const uint8_t *)"abc", 3);
+	cases[0].why = "truncated";
+	cases[1].g = tnef_new();
+	tnef_att(cases[1].g, 1, 0x00069003, mv, sizeof(mv));
+	cases[1].why = "bad MAPI value count";
+	cases[2].g = tnef_new();
+	tnef_att(cases[2].g, 1, 0x0002800C, "one", 3);
+	tnef_att(cases[2].g, 1, 0x0002800C, "two", 3);  /* libytnef leaks the first */
+	cases[2].why = "attribute repeated";
+	for (size_t i = 0; i < 3; i++) {
+		char *msg = tnef_message(cases[i].g);
+
+		rec = parse(msg);
+		assert_int_equal(rec->n_attachments, 1);
+		assert_string_equal(rec->attachments[0].filename, "winmail.dat");
+		assert_string_equal(rec->attachments[0].content_type, "application/ms-tnef");
+		assert_true(has_warning(rec, "TNEF part (winmail.dat) not decoded"));
+		assert_true(has_warning(rec, cases[i].why));
+		assert_string_equal(rec->body, "");
+		mail_record_free(rec);
+		free(msg);
+	}
+}
+
 static void test_forwarded_rfc822(void **state)
 {
 	struct mail_record *rec = parse(
@@ -1119,6 +1236,8 @@ int main(void)
 		cmocka_unit_test(test_charset_and_invalid_utf8),
 		cmocka_unit_test(test_body_cap),
 		cmocka_unit_test(test_attachments),
+		cmocka_unit_test(test_tnef_files_and_cap),
+		cmocka_unit_test(test_tnef_hostile),
 		cmocka_unit_test(test_forwarded_rfc822),
 		cmocka_unit_test(test_decision_headers),
 		cmocka_unit_test(test_flags_bounce),
