@@ -169,8 +169,18 @@ int mail_is_freemail(const char *domain);
 char *mail_subject_normalise(const char *subject);
 
 /*
+ * mail_subject_is_placeholder - 1 when a normalised subject is what a
+ * mailer writes where there is none: "", "(no subject)", "subject
+ * unavailable" (protected headers), a reply prefix alone, auto-reply and
+ * bounce subjects ("out of office", "automatic reply: ...",
+ * "undeliverable: ..."), else 0.  Placeholders never join threads.
+ */
+int mail_subject_is_placeholder(const char *normalised);
+
+/*
  * mail_subject_is_generic - 1 when a normalised subject is too generic to
- * join threads by ("", "hello", "question", "meeting", "invoice"...), else 0.
+ * join threads by (a placeholder, "hello", "question", "meeting",
+ * "invoice"...), else 0.
  */
 int mail_subject_is_generic(const char *normalised);
 

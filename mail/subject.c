@@ -2,9 +2,11 @@
  * subject.c - subjects and Thread-Index: the keys threads are joined by
  *
  * Public: mail_subject_normalise (reply/forward prefixes and list tags
- * stripped, whitespace collapsed, lower case), mail_subject_is_generic
- * (subjects too common to join threads by), mail_thread_index_key (the
- * conversation part of Outlook's Thread-Index).
+ * stripped, whitespace collapsed, lower case), mail_subject_is_placeholder
+ * (what a mailer writes where there is no subject: "(no subject)",
+ * "Subject Unavailable", auto-replies and bounces), mail_subject_is_generic
+ * (placeholders and subjects too common to join threads by),
+ * mail_thread_index_key (the conversation part of Outlook's Thread-Index).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +144,39 @@ char *mail_subject_normalise(const char *subject)
 	return out;
 }
 
+/*
+ * normalised placeholders: what a mailer writes when there is no subject
+ * (or hides it: encrypted mail with protected headers shows "Subject
+ * Unavailable", "..." or "Encrypted Message" outside), a reply prefix
+ * alone, and the fixed subjects of auto-replies, bounces and receipts
+ */
+static const char *const placeholder_subjects[] = {
+	"no subject", "(no subject)", "[no subject]", "<no subject>", "none", "(none)",
+	"untitled", "(untitled)", "kein betreff", "(kein betreff)", "sans objet",
+	"(sans objet)", "sin asunto", "(sin asunto)", "senza oggetto", "geen onderwerp",
+	"subject unavailable", "encrypted message", "encrypted subject", "\xe2\x80\xa6",
+	"p\xe2\x89\xa1p", "re", "fw", "fwd",
+	"out of office", "out of the office", "out of office reply", "out of office autoreply",
+	"automatic reply", "auto reply", "auto-reply", "autoreply", "auto response",
+	"automatic response", "abwesenheitsnotiz", "r\xc3\xa9ponse automatique",
+	"undeliverable", "undeliverable mail", "undelivered mail returned to sender",
+	"delivery status notification", "delivery status notification (failure)",
+	"delivery status notification (delay)", "delivery failure", "failure notice",
+	"mail delivery failed", "mail delivery failed: returning message to sender",
+	"mail delivery system", "returned mail", "returned mail: see transcript for details",
+	"unzustellbar", "nicht zustellbar", "non remis", "read receipt", "return receipt",
+	NULL
+};
+
+/* markers before a colon that make the whole subject a placeholder ("Automatic reply: X") */
+static const char *const placeholder_prefixes[] = {
+	"automatic reply", "auto reply", "auto-reply", "autoreply", "auto response",
+	"out of office", "out of office reply", "abwesenheitsnotiz", "r\xc3\xa9ponse automatique",
+	"undeliverable", "undelivered", "unzustellbar", "non remis", "delivery status notification",
+	"returned mail", "mail delivery failed", "read", "not read", "gelesen", "ungelesen",
+	NULL
+};
+
 /* normalised subjects that say nothing about the conversation */
 static const char *const generic_subjects[] = {
 	"hello", "hi", "hey", "hallo", "bonjour", "hola", "ciao", "test",
@@ -153,44 +188,87 @@ static const char *const generic_subjects[] = {
 	"thank you", "danke", "merci", "fyi", "urgent", "important",
 	"document", "documents", "contract", "offer", "angebot", "quote",
 	"quotation", "proposal", "order", "your order", "agenda", "notes",
-	"help", "hello there", "no subject", "(no subject)", "kein betreff",
-	"(kein betreff)", "sans objet", "(sans objet)", "untitled", "none",
-	"termin", "reminder", "checking in", "introduction", "contact",
+	"help", "hello there", "termin", "reminder", "checking in", "introduction", "contact",
 	"feedback", "files", "file", "attachment", "photos", "pictures",
 	"scan", "scanned document", "report", "status", "news", "greetings",
-	"re", "fwd", "fw", NULL
+	NULL
 };
+
+/* on_list - 1 when S is one of LIST */
+static int on_list(const char *s, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* has_marker - 1 when S starts with one of LIST followed by a colon */
+static int has_marker(const char *s, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++) {
+		size_t n = strlen(list[i]);
+
+		if (strncmp(s, list[i], n) == 0 && skip_colon(skip_space(s + n)) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * trimmed - copy NORMALISED into BUF (LEN bytes) without trailing "!?.: ";
+ * 0 when it does not fit (no list entry is that long)
+ */
+static int trimmed(const char *normalised, char *buf, size_t len)
+{
+	size_t n = strlen(normalised);
+
+	if (n >= len)
+		return 0;
+	memcpy(buf, normalised, n + 1);
+	while (n > 0 && strchr("!?.: ", buf[n - 1]) != NULL)
+		buf[--n] = '\0';
+	return 1;
+}
+
+/*
+ * mail_subject_is_placeholder - 1 when a normalised subject stands where
+ * a mailer had none: empty or only "!?.:", on the placeholder list
+ * (trailing "!?.:" ignored), or opened by an auto-reply, bounce or receipt marker
+ * ("automatic reply: ...", "undeliverable: ...", "read: ..."); else 0.
+ */
+int mail_subject_is_placeholder(const char *normalised)
+{
+	char buf[64];
+
+	if (normalised == NULL || *normalised == '\0')
+		return 1;
+	if (has_marker(normalised, placeholder_prefixes))
+		return 1;
+	return trimmed(normalised, buf, sizeof buf) &&
+	       (buf[0] == '\0' || on_list(buf, placeholder_subjects));
+}
 
 /*
  * mail_subject_is_generic - 1 when a normalised subject is too common to
- * join threads by: empty, shorter than 3 characters, only punctuation,
- * or on the generic list (trailing "!?.:" ignored); else 0.
+ * join threads by: a placeholder, shorter than 3 characters, only
+ * punctuation, or on the generic list (trailing "!?.:" ignored); else 0.
  */
 int mail_subject_is_generic(const char *normalised)
 {
 	char buf[64];
-	size_t n;
 	int alnum = 0;
 
-	if (normalised == NULL)
+	if (mail_subject_is_placeholder(normalised))
 		return 1;
-	n = strlen(normalised);
-	if (g_utf8_strlen(normalised, (gssize)n) < 3)
+	if (g_utf8_strlen(normalised, -1) < 3)
 		return 1;
 	for (const char *p = normalised; *p; p++)
 		if (g_ascii_isalnum(*p) || (unsigned char)*p >= 0x80)
 			alnum = 1;
 	if (!alnum)
 		return 1;
-	if (n >= sizeof(buf))
-		return 0;
-	memcpy(buf, normalised, n + 1);
-	while (n > 0 && strchr("!?.: ", buf[n - 1]) != NULL)
-		buf[--n] = '\0';
-	for (size_t i = 0; generic_subjects[i]; i++)
-		if (strcmp(buf, generic_subjects[i]) == 0)
-			return 1;
-	return 0;
+	return trimmed(normalised, buf, sizeof buf) && on_list(buf, generic_subjects);
 }
 
 /* b64_value - value of a base64 digit, or -1 */

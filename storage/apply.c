@@ -150,9 +150,10 @@ static int strip(struct store *st, const struct store_item *it, int64_t mid, int
 		"DELETE FROM attachments WHERE message_id = ?1",
 		"DELETE FROM raw WHERE message_id = ?1",
 		"UPDATE message_ids SET message_id = NULL WHERE message_id = ?1",
-		"UPDATE messages SET thread_id = NULL, subject = '', body = NULL, dict_id = NULL,"
-		" body_len = 0, body_offset = NULL, snippet = NULL, quotes = NULL, in_reply_to = NULL,"
-		" headers = NULL, warnings = NULL, vis_reason = NULL, vis_rule = NULL WHERE id = ?1",
+		"UPDATE messages SET thread_id = NULL, subject = '', subject_key = NULL, body = NULL,"
+		" dict_id = NULL, body_len = 0, body_offset = NULL, snippet = NULL, quotes = NULL,"
+		" in_reply_to = NULL, headers = NULL, warnings = NULL, vis_reason = NULL, vis_rule = NULL"
+		" WHERE id = ?1",
 	};
 	int rc = store_fts_delete(st, it, mid);
 

@@ -11,7 +11,7 @@
  * the bytes (kind 0).  Masking replaces every byte of the address, of the
  * display names only these addresses used, and for a domain of the
  * domain, by 'x' (same length, so the body offsets into the raw source and
- * the quote spans stay right) in the subject, headers JSON, snippet,
+ * the quote spans stay right) in the subject (and its key), headers JSON, snippet,
  * parser warnings, body, raw source and index row, and drops the
  * participant rows and envelope senders.  Then the contacts go (for a
  * domain, the accounts too), the SHA-256 of the target joins the
@@ -445,7 +445,7 @@ static int drop_people(struct store *st, int64_t mid, int *changed)
 /* mask_message - mask one message that stays; *changed when anything did */
 static int mask_message(struct forget *f, int64_t mid, int64_t tid, int *changed)
 {
-	static const char *const cols[] = { "subject", "snippet", "headers", "warnings",
+	static const char *const cols[] = { "subject", "subject_key", "snippet", "headers", "warnings",
 					    "log_reason", "vis_reason" };
 	struct store *st = f->st;
 	struct store_msgtext before = { 0 }, after = { 0 };

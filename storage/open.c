@@ -75,13 +75,14 @@ static const char *const stmt_sql[S_N] = {
 		" WHERE id = ?1 AND vis_rule IS NOT NULL",
 	[S_LINKS_DELETE] = "DELETE FROM links WHERE thread_id = ?1",
 	[S_THREAD_DELETE] = "DELETE FROM threads WHERE id = ?1",
-	[S_FALLBACK_CANDIDATES] =
-		"SELECT id FROM threads WHERE norm_subject = ?1"
-		" AND last_date >= ?2 - ?3 AND first_date <= ?2 + ?3"
-		" ORDER BY last_date DESC, id DESC LIMIT 20",
-	[S_THREAD_HAS_ADDR] =
-		"SELECT 1 FROM messages m CROSS JOIN participants p ON p.message_id = m.id"
-		" WHERE m.thread_id = ?2 AND p.address = ?1 LIMIT 1",
+	[S_SUBJECT_THREADS] =
+		"SELECT DISTINCT m.thread_id FROM messages m WHERE m.subject_key = ?1"
+		" AND m.date BETWEEN ?2 - ?3 AND ?2 + ?3 AND m.thread_id IS NOT NULL"
+		/* the later of the two (by date, then Message-ID) has no reference headers */
+		" AND CASE WHEN (m.date, m.msgid) < (?2, ?4) THEN ?5 = 0 ELSE m.has_refs = 0 END"
+		" AND EXISTS (SELECT 1 FROM participants p"
+		"  WHERE p.message_id = m.id AND p.address IN (SELECT value FROM json_each(?6)))",
+	[S_MSG_SUBJECT_KEY] = "UPDATE messages SET subject_key = ?2, has_refs = ?3 WHERE id = ?1",
 	[S_CONTACT_GET] = "SELECT id, account_id FROM contacts WHERE address = ?1",
 	[S_CONTACT_INSERT] =
 		"INSERT INTO contacts (address, account_id, captured_by, capture_rule)"

@@ -13,6 +13,7 @@
  * the database reads well in the sqlite3 shell.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -333,12 +334,36 @@ static const char schema_v5[] =
 	"UPDATE threads SET attachments = (SELECT count(*) FROM messages m"
 	" JOIN attachments a ON a.message_id = m.id WHERE m.thread_id = threads.id);";
 
+/*
+ * version 5 -> 6: threads that do not depend on the order mail arrives in
+ * (thread.c).  The subject fallback is a relation between two messages,
+ * so each message keeps its subject key (its normalised subject, NULL
+ * when generic or a placeholder: crm_subject_key, registered by
+ * store_migrate) and whether it had reference headers, indexed by key and
+ * date; the fallback no longer reads threads by normalised subject.  For
+ * stored mail "had reference headers" is read from what was kept: an
+ * In-Reply-To, or a parent of its own container (a References id, or a
+ * later message's References chain: then it counts as having them, which
+ * only ever withholds a subject join).  Existing threads are not rebuilt.
+ */
+static const char schema_v6[] =
+	"ALTER TABLE messages ADD COLUMN subject_key TEXT;"
+	"ALTER TABLE messages ADD COLUMN has_refs INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE messages SET subject_key = crm_subject_key(subject),"
+	" has_refs = coalesce(in_reply_to, '') <> '' OR EXISTS (SELECT 1 FROM message_ids c"
+	"  WHERE c.msgid = messages.msgid AND c.parent IS NOT NULL)"
+	" WHERE thread_id IS NOT NULL;"
+	"CREATE INDEX messages_subject_key ON messages(subject_key, date)"
+	" WHERE subject_key IS NOT NULL;"
+	"DROP INDEX IF EXISTS threads_subject;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_timeline,
 	schema_v5,
+	schema_v6,
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -410,6 +435,30 @@ out:
 	return rc;
 }
 
+/* sql_subject_key - crm_subject_key(SUBJECT): store_subject_key in SQL */
+static void sql_subject_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *subject = sqlite3_value_text(argv[0]);
+	char *key;
+
+	(void)argc;
+	key = store_subject_key((const char *)subject);
+	if (key)
+		sqlite3_result_text(ctx, key, -1, free);
+	else
+		sqlite3_result_null(ctx);
+}
+
+/* subject_key_function - register crm_subject_key for the migrations that fill subject keys */
+static int subject_key_function(struct store *st)
+{
+	int rc = sqlite3_create_function(st->db, "crm_subject_key", 1,
+					 SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_subject_key,
+					 NULL, NULL);
+
+	return rc == SQLITE_OK ? STORE_OK : store_sqlerr(st, rc, "registering crm_subject_key");
+}
+
 /*
  * store_migrate - check the schema version and bring the store up to
  * STORE_SCHEMA_VERSION (not when read-only).  Returns STORE_OK, or an
@@ -435,10 +484,9 @@ int store_migrate(struct store *st)
 					  STORE_SCHEMA_VERSION);
 		return STORE_OK;
 	}
-	for (; v < STORE_SCHEMA_VERSION; v++) {
+	if (v < STORE_SCHEMA_VERSION)
+		rc = subject_key_function(st);
+	for (; rc == STORE_OK && v < STORE_SCHEMA_VERSION; v++)
 		rc = migrate_step(st, v);
-		if (rc != STORE_OK)
-			return rc;
-	}
-	return STORE_OK;
+	return rc;
 }

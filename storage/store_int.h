@@ -42,8 +42,8 @@ enum stmt_id {
 	S_MERGE_VIS,                 /* the visibility a merged thread brings */
 	S_LINKS_DELETE,
 	S_THREAD_DELETE,
-	S_FALLBACK_CANDIDATES,
-	S_THREAD_HAS_ADDR,
+	S_SUBJECT_THREADS,           /* threads a message joins by subject (thread.c) */
+	S_MSG_SUBJECT_KEY,
 	S_CONTACT_GET,
 	S_CONTACT_INSERT,
 	S_CONTACT_SET_ACCOUNT,
@@ -149,6 +149,7 @@ void store_zfree(struct store *st);
 int store_thread_assign(struct store *st, const struct store_item *it, int64_t *tid);
 int store_thread_link_ids(struct store *st, const struct mail_record *rec, int64_t mid, int64_t tid);
 int store_thread_refresh(struct store *st, int64_t tid);
+char *store_subject_key(const char *subject);
 
 /* contact.c: contacts, accounts and links as the rules decided */
 int store_stmt_err(struct store *st);

@@ -5,15 +5,28 @@
  * referenced (a placeholder while its message is unknown), each in a
  * thread, with the msgid of its parent.  A new message M collects the
  * threads of the containers of its own id, its References and In-Reply-To,
- * and of its Outlook Thread-Index key; several threads merge into the
- * oldest (lowest id), none makes a new thread, unless M has no reference
- * headers at all and the guarded subject fallback finds one.  Parents:
- * In-Reply-To when it holds exactly one id, else the last References id;
- * References also chain their own containers.  A parent that would make a
- * cycle is refused.
+ * of its Outlook Thread-Index key, and of the stored messages it joins by
+ * subject; several threads merge into the oldest (lowest id), none makes
+ * a new thread.  Parents: In-Reply-To when it holds exactly one id, else
+ * the last References id; References chain their own containers, and an
+ * In-Reply-To they do not name hangs under the last of them.  A parent
+ * that would make a cycle is refused.
+ *
+ * Threads do not depend on the order mail arrives in: each rule is a
+ * relation between two messages, and a thread is a connected set of
+ * messages under them.  The relations: a shared id or Thread-Index key;
+ * or, the subject fallback, the same subject key, at most 30 days apart,
+ * an external participant in common, and no reference headers on the
+ * later of the two by Date (a message without them finds the earlier
+ * conversation it follows; one with them never looks back by subject).
+ * Each arrival merges every thread it relates to, so the same messages
+ * make the same threads whatever their order; only the thread ids (given
+ * in order of arrival) differ.  Generic and placeholder subjects have no
+ * subject key (store_subject_key) and never join threads.
  *
  * Entry points (store_int.h): store_thread_assign (before the message row
- * exists), store_thread_link_ids (after), store_thread_refresh.
+ * exists), store_thread_link_ids (after), store_thread_refresh,
+ * store_subject_key.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -218,89 +231,95 @@ static int addr_external(const struct store *st, const char *a)
 	return a && *a && !store_is_internal(st, a);
 }
 
-/* thread_has_addr - 1 when ADDR took part in thread TID, 0 if not, -1 on error */
-static int thread_has_addr(struct store *st, int64_t tid, const char *addr)
+/*
+ * store_subject_key - the key a message joins threads by subject: its
+ * normalised subject, or NULL when that is generic or a placeholder
+ * (mail_subject_is_generic) or memory runs out.  The caller frees it.
+ */
+char *store_subject_key(const char *subject)
 {
-	sqlite3_stmt *s = store_stmt(st, S_THREAD_HAS_ADDR);
-	int rc;
+	char *norm = mail_subject_normalise(subject ? subject : "");
 
-	if (!s)
-		return -1;
-	sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, tid);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	store_sqlerr(st, rc, "matching a thread by subject");
-	return -1;
+	if (norm && mail_subject_is_generic(norm)) {
+		free(norm);
+		norm = NULL;
+	}
+	return norm;
 }
 
 /*
- * shares_external - 1 when thread TID has an external participant of the
- * item (header addresses or envelope recipients), 0 if not, -1 on error
+ * external_json - a JSON array of the item's external addresses (header
+ * addresses and envelope recipients), for json_each; an address that is
+ * not UTF-8 is left out (jansson refuses it).  NULL when memory runs out;
+ * the caller frees it.
  */
-static int shares_external(struct store *st, const struct store_item *it, int64_t tid)
+static char *external_json(const struct store *st, const struct store_item *it)
 {
 	const struct mail_record *rec = it->rec;
 	const struct mail_addrs *lists[] = { &rec->from, &rec->sender, &rec->reply_to,
 					     &rec->to, &rec->cc, &rec->bcc };
+	json_t *a = json_array();
+	char *out = NULL;
 	size_t l, i;
-	int r;
 
+	if (!a)
+		return NULL;
 	for (l = 0; l < sizeof lists / sizeof lists[0]; l++)
 		for (i = 0; i < lists[l]->n; i++)
-			if (addr_external(st, lists[l]->v[i].addr) &&
-			    (r = thread_has_addr(st, tid, lists[l]->v[i].addr)) != 0)
-				return r;
+			if (addr_external(st, lists[l]->v[i].addr))
+				json_array_append_new(a, json_string(lists[l]->v[i].addr));
 	for (i = 0; it->env && i < it->env->n_rcpts; i++)
-		if (addr_external(st, it->env->rcpts[i]) &&
-		    (r = thread_has_addr(st, tid, it->env->rcpts[i])) != 0)
-			return r;
-	return 0;
+		if (addr_external(st, it->env->rcpts[i]))
+			json_array_append_new(a, json_string(it->env->rcpts[i]));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+/* has_refs - 1 when the record has any reference header */
+static int has_refs(const struct mail_record *rec)
+{
+	return rec->n_references > 0 || rec->n_in_reply_to > 0 ||
+	       (rec->in_reply_to && *rec->in_reply_to);
 }
 
 /*
- * subject_fallback - for a message without reference headers: the most
- * recent thread with the same (non-generic) normalised subject, an external
- * participant in common and activity within 30 days.  *tid 0 when none.
+ * collect_subject - the subject fallback: add to T the thread of every
+ * stored message N with subject key SKEY, dated at most 30 days from the
+ * item, sharing an external participant with it, where the later of the
+ * two (by date, then Message-ID) has no reference headers.  The relation
+ * is the same seen from either message, so it does not matter which of
+ * them came first.
  */
-static int subject_fallback(struct store *st, const struct store_item *it, const char *norm,
-			    int64_t *tid)
+static int collect_subject(struct store *st, const struct store_item *it, const char *skey,
+			   struct tset *t)
 {
-	struct tset cand = { 0 };
+	char *people = external_json(st, it);
 	sqlite3_stmt *s;
-	size_t i;
 	int rc = STORE_OK, r;
 
-	*tid = 0;
-	if (!norm || !*norm || mail_subject_is_generic(norm))
-		return STORE_OK;
-	s = store_stmt(st, S_FALLBACK_CANDIDATES);
-	if (!s)
+	if (!people)
+		return store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
+	s = store_stmt(st, S_SUBJECT_THREADS);
+	if (!s) {
+		free(people);
 		return stmt_err(st);
-	sqlite3_bind_text(s, 1, norm, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_text(s, 1, skey, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, it->rec->date);
 	sqlite3_bind_int64(s, 3, STORE_FALLBACK_WINDOW);
+	sqlite3_bind_text(s, 4, it->rec->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, has_refs(it->rec));
+	sqlite3_bind_text(s, 6, people, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
-		if (tset_add(&cand, sqlite3_column_int64(s, 0)) < 0)
+		if (tset_add(t, sqlite3_column_int64(s, 0)) < 0)
 			break;
 	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 	if (r != SQLITE_DONE)
 		rc = r == SQLITE_ROW ? store_fail(st, STORE_EINVAL, "%s: out of memory", st->path)
-				     : store_sqlerr(st, r, "matching a thread by subject");
-	for (i = 0; rc == STORE_OK && i < cand.n; i++) {
-		r = shares_external(st, it, cand.v[i]);
-		if (r < 0)
-			rc = stmt_err(st);
-		else if (r > 0) {
-			*tid = cand.v[i];
-			break;
-		}
-	}
-	free(cand.v);
+				     : store_sqlerr(st, r, "matching threads by subject");
+	free(people);
 	return rc;
 }
 
@@ -319,13 +338,6 @@ static int thread_new(struct store *st, const struct mail_record *rec, const cha
 	rc = store_step_done(st, s, "creating a thread");
 	*tid = sqlite3_last_insert_rowid(st->db);
 	return rc;
-}
-
-/* has_refs - 1 when the record has any reference header */
-static int has_refs(const struct mail_record *rec)
-{
-	return rec->n_references > 0 || rec->n_in_reply_to > 0 ||
-	       (rec->in_reply_to && *rec->in_reply_to);
 }
 
 /* key_insert - remember the Thread-Index key of thread TID */
@@ -358,15 +370,16 @@ int store_thread_assign(struct store *st, const struct store_item *it, int64_t *
 	const struct mail_record *rec = it->rec;
 	char *key = mail_thread_index_key(rec->hdr.thread_index);
 	char *norm = mail_subject_normalise(rec->subject ? rec->subject : "");
+	char *skey = store_subject_key(rec->subject);
 	struct tset t = { 0 };
 	size_t i;
 	int rc;
 
 	*tid = 0;
 	rc = collect(st, rec, key, &t);
-	if (rc == STORE_OK && t.n == 0 && !has_refs(rec))
-		rc = subject_fallback(st, it, norm, tid);
-	if (rc == STORE_OK && t.n == 0 && *tid == 0)
+	if (rc == STORE_OK && skey)
+		rc = collect_subject(st, it, skey, &t);
+	if (rc == STORE_OK && t.n == 0)
 		rc = thread_new(st, rec, norm, tid);
 	if (rc == STORE_OK && t.n > 0) {
 		qsort(t.v, t.n, sizeof *t.v, cmp_id);
@@ -379,6 +392,7 @@ int store_thread_assign(struct store *st, const struct store_item *it, int64_t *
 	free(t.v);
 	free(key);
 	free(norm);
+	free(skey);
 	return rc;
 }
 
@@ -529,15 +543,44 @@ static int own_container(struct store *st, const char *msgid, const char *parent
 	return rc;
 }
 
+/* names_ref - 1 when MSGID is one of the record's References ids */
+static int names_ref(const struct mail_record *rec, const char *msgid)
+{
+	for (size_t i = 0; i < rec->n_references; i++)
+		if (rec->references[i] && strcmp(rec->references[i], msgid) == 0)
+			return 1;
+	return 0;
+}
+
+/* subject_key_set - record message MID's subject key and whether it has reference headers */
+static int subject_key_set(struct store *st, const struct mail_record *rec, int64_t mid)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MSG_SUBJECT_KEY);
+	char *skey;
+	int rc;
+
+	if (!s)
+		return stmt_err(st);
+	skey = store_subject_key(rec->subject);
+	sqlite3_bind_int64(s, 1, mid);
+	bind_opt(s, 2, skey);
+	sqlite3_bind_int(s, 3, has_refs(rec));
+	rc = store_step_done(st, s, "storing a subject key");
+	free(skey);
+	return rc;
+}
+
 /*
  * store_thread_link_ids - the containers of a new message MID in thread
- * TID: one per References id (chained in order), one for In-Reply-To, and
- * its own, filled in when it was a placeholder.  Returns STORE_OK or an
- * error class.
+ * TID: one per References id (chained in order), one for In-Reply-To
+ * (under the last References id when they do not name it, as JWZ
+ * appends it to them), and its own, filled in when it was a placeholder;
+ * and the message's subject key.  Returns STORE_OK or an error class.
  */
 int store_thread_link_ids(struct store *st, const struct mail_record *rec, int64_t mid, int64_t tid)
 {
 	const char *own = rec->message_id, *prev = NULL, *parent = NULL;
+	const char *irt = rec->in_reply_to;
 	size_t i;
 	int rc = STORE_OK;
 
@@ -547,15 +590,17 @@ int store_thread_link_ids(struct store *st, const struct mail_record *rec, int64
 		rc = ensure_ref(st, rec->references[i], tid, prev);
 		prev = rec->references[i];
 	}
-	if (rc == STORE_OK && rec->in_reply_to && *rec->in_reply_to &&
-	    strcmp(rec->in_reply_to, own) != 0)
-		rc = ensure_ref(st, rec->in_reply_to, tid, NULL);
-	if (rec->n_in_reply_to == 1 && rec->in_reply_to && *rec->in_reply_to)
-		parent = rec->in_reply_to;
+	if (rc == STORE_OK && irt && *irt && strcmp(irt, own) != 0)
+		rc = ensure_ref(st, irt, tid,
+				rec->n_in_reply_to == 1 && !names_ref(rec, irt) ? prev : NULL);
+	if (rec->n_in_reply_to == 1 && irt && *irt)
+		parent = irt;
 	else
 		parent = prev;
 	if (rc == STORE_OK)
 		rc = own_container(st, own, parent, mid, tid);
+	if (rc == STORE_OK)
+		rc = subject_key_set(st, rec, mid);
 	return rc;
 }
 

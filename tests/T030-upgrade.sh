@@ -32,6 +32,18 @@ check_equal "every link carries its thread's date (schema 4)" 0 \
 check_equal "the monitoring indexes are built (schema 5)" "message_sources_arrival messages_skipped" \
 	"$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE name IN
 	      ('message_sources_arrival', 'messages_skipped') ORDER BY name)")"
+# schema 6: the subject keys and reference flags of the stored mail are
+# those a fresh import of the same files gives (tests/corpora/mail)
+write_conf "$TMP/fresh.conf"
+sed -i "s#^Database .*#Database $TMP/fresh.db#" "$TMP/fresh.conf"
+"$CRMCTL" -c "$TMP/fresh.conf" import "$CORPORA/mail" > /dev/null 2>&1
+keys() { sqlite3 -readonly "$1" "SELECT msgid || '|' || coalesce(subject_key, '-') || '|' || has_refs
+				   FROM messages WHERE thread_id IS NOT NULL ORDER BY msgid"; }
+keys "$TMP/fresh.db" > "$TMP/fresh.keys"
+keys "$TMP/store.db" | grep -F -f <(cut -d'|' -f1 "$TMP/fresh.keys" | sed 's/$/|/') > "$TMP/old.keys"
+check "subject keys and reference flags are filled as a fresh import fills them (schema 6)" \
+	diff -u "$TMP/fresh.keys" "$TMP/old.keys"
+check_equal "... for the 38 of the 44 messages a fresh import logs" 38 "$(wc -l < "$TMP/old.keys")"
 crm export --format mbox -o "$TMP/all.mbox" 2> /dev/null
 check_equal "the raw sources export: one mbox message per stored message" 44 \
 	"$(grep -c '^From ' "$TMP/all.mbox")"

@@ -546,6 +546,39 @@ static void test_subject_generic(void **state)
 	assert_true(mail_subject_is_generic("!!!"));
 	assert_false(mail_subject_is_generic("invoice 2024-117 for acme"));
 	assert_false(mail_subject_is_generic("renewal of the support contract"));
+	/* every placeholder is generic */
+	assert_true(mail_subject_is_generic("subject unavailable"));
+}
+
+/* placeholders: no subject, a hidden one, a prefix alone, auto-replies, bounces */
+static void test_subject_placeholder(void **state)
+{
+	static const char *const yes[] = {
+		"", "Subject Unavailable", "(no subject)", "Re:", "Fwd:", "RE: Fwd:", "Out of Office",
+		"Automatic reply: Renewal of the support contract", "Undeliverable: Offer 2024-17",
+		"Delivery Status Notification (Failure)", "Read: Quarterly plan", "...", "\xe2\x80\xa6",
+		"Re: [usrp-users] Re:", "AW: Abwesenheitsnotiz: Angebot",
+	};
+	static const char *const no[] = {
+		"Renewal of the support contract", "Reading list for the offsite",
+		"Out of office network for the Berlin site", "Re: Undeliverable pallets in Hamburg",
+	};
+	char *n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		n = mail_subject_normalise(yes[i]);
+		if (!mail_subject_is_placeholder(n))
+			fail_msg("\"%s\" is a placeholder", yes[i]);
+		free(n);
+	}
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+		n = mail_subject_normalise(no[i]);
+		if (mail_subject_is_placeholder(n))
+			fail_msg("\"%s\" is not a placeholder", no[i]);
+		free(n);
+	}
+	assert_true(mail_subject_is_placeholder(NULL));
 }
 
 static void test_thread_index_key(void **state)
@@ -1230,6 +1263,7 @@ int main(void)
 		cmocka_unit_test(test_freemail),
 		cmocka_unit_test(test_subject_normalise),
 		cmocka_unit_test(test_subject_generic),
+		cmocka_unit_test(test_subject_placeholder),
 		cmocka_unit_test(test_thread_index_key),
 		cmocka_unit_test(test_alternative_prefers_plain),
 		cmocka_unit_test(test_html_only),

@@ -616,20 +616,31 @@ static void test_subject_fallback(void **state)
 	assert_int_equal(stat_of(f, "threads"), 5);
 }
 
-/* a message with References never falls back to the subject */
+/*
+ * a message with References never falls back to the subject: not to an
+ * earlier message, whichever arrives first
+ */
 static void test_no_fallback_with_refs(void **state)
 {
 	struct fx *f = *state;
 	struct mail_record *b = rec_new("r2@x", T0 + 60, "Re: Quarterly numbers",
 					"alice@ourco.com", "bob@acme.com");
-	struct store_result r1, r2;
+	struct mail_record *d = rec_new("r4@x", T0 + 60, "Re: Annual numbers",
+					"alice@ourco.com", "bob@acme.com");
+	struct store_result r1, r2, r3, r4;
 
 	r1 = ingest_free(f, rec_new("r1@x", T0, "Quarterly numbers", "bob@acme.com",
 				    "alice@ourco.com"), STORE_INBOUND);
 	rec_refs(b, "unknown@elsewhere", NULL);
 	r2 = ingest_free(f, b, STORE_OUTBOUND);
 	assert_int_not_equal(r2.thread_id, r1.thread_id);
-	assert_int_equal(stat_of(f, "threads"), 2);
+	/* the other way round: the reply first, then the message without references */
+	rec_refs(d, "unknown2@elsewhere", NULL);
+	r4 = ingest_free(f, d, STORE_OUTBOUND);
+	r3 = ingest_free(f, rec_new("r3@x", T0, "Annual numbers", "bob@acme.com",
+				    "alice@ourco.com"), STORE_INBOUND);
+	assert_int_not_equal(r3.thread_id, r4.thread_id);
+	assert_int_equal(stat_of(f, "threads"), 4);
 }
 
 /* ---- contacts and accounts ---- */
