@@ -42,6 +42,7 @@ stop_all() {
 	pf_stop "$PF"
 	crm_stop TERM
 	sink_stop
+	kill $(jobs -p) 2> /dev/null	# whatever else this script started (the sleep)
 	echo "stopped; the demo's files stay in $D (store: $D/store/crm.db)"
 	exit 0
 }
@@ -202,4 +203,9 @@ if [ -n "${DEMO_NO_WAIT:-}" ] || [ ! -t 0 ]; then
 	view_stop_all
 fi
 say "running; press Ctrl-C to stop everything"
-while :; do sleep 3600; done
+# wait, not a foreground sleep: a trapped signal (Ctrl-C, or a kill of
+# this script alone) runs the trap at once, not when the sleep ends
+while :; do
+	sleep 3600 &
+	wait $!
+done
