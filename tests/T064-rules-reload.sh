@@ -24,12 +24,8 @@ chown -R "$CRM_USER" "$TMP/store" "$TMP/spool" "$TMP/run"
 
 # put N MSGID - a receipt from no-reply@payments.example into the spool
 put() {
-	local body=$'From: no-reply@payments.example\nTo: alice@example.com\nSubject: Your receipt #'"$1"$'\nMessage-ID: <'"$2"$'>\nDate: Tue, 06 May 2025 12:00:00 +0000\n\nPaid.\n'
-	local name="$TMP/spool/new/$((1746518400 + $1)).000000.1_$1.R$1" part="$TMP/put.tmp"
-	{ printf 'CRMSPOOL1 %020d\n' $((31 + ${#body})); printf '%s' "$body"
-	  printf 'queue-id R%s\nmail-from no-reply@payments.example\nrcpt alice@example.com\narrival 1746518400\noriginated 0\n' "$1"; } > "$part"
-	chown "$CRM_USER" "$part"
-	mv "$part" "$name"	# whole and the user's when the worker sees it
+	spool_put "$TMP/spool" "$1" "R$1" $'From: no-reply@payments.example\nTo: alice@example.com\nSubject: Your receipt #'"$1"$'\nMessage-ID: <'"$2"$'>\nDate: Tue, 06 May 2025 12:00:00 +0000\n\nPaid.\n' \
+		no-reply@payments.example alice@example.com
 }
 drained() {
 	local i=0

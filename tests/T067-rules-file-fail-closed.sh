@@ -86,12 +86,8 @@ check_grep "... and says why" "Domains is not set: crmilter cannot tell inbound 
 
 # put N MSGID FROM TO - a message into the spool, as crmilter's milter side writes it
 put() {
-	local body=$'From: '"$3"$'\nTo: '"$4"$'\nSubject: Offer '"$1"$'\nMessage-ID: <'"$2"$'>\nDate: Tue, 06 May 2025 12:00:00 +0000\n\nThe numbers.\n'
-	local name="$TMP/m/spool/new/$((1746518400 + $1)).000000.1_$1.R$1" part="$TMP/m/put.tmp"
-	{ printf 'CRMSPOOL1 %020d\n' $((31 + ${#body})); printf '%s' "$body"
-	  printf 'queue-id R%s\nmail-from %s\nrcpt %s\narrival 1746518400\noriginated 1\n' "$1" "$3" "$4"; } > "$part"
-	chown "$CRM_USER" "$part"
-	mv "$part" "$name"	# whole and the user's when the worker sees it
+	spool_put "$TMP/m/spool" "$1" "R$1" $'From: '"$3"$'\nTo: '"$4"$'\nSubject: Offer '"$1"$'\nMessage-ID: <'"$2"$'>\nDate: Tue, 06 May 2025 12:00:00 +0000\n\nThe numbers.\n' \
+		"$3" "$4" 1
 }
 drained() {
 	local i=0

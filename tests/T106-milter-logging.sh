@@ -26,12 +26,8 @@ chown -R "$CRM_USER" "$TMP/store" "$TMP/spool" "$TMP/run" "$TMP/log"
 
 # put N - a message with queue id QN into the spool, as crmilter's milter side writes it
 put() {
-	local body=$'From: carl@client.example\nTo: alice@example.com\nSubject: Order '"$1"$'\nMessage-ID: <order-'"$1"$'@client.example>\nDate: Tue, 06 May 2025 12:00:00 +0000\n\nPlease ship.\n'
-	local name="$TMP/spool/new/$((1746518400 + $1)).000000.1_$1.R$1" part="$TMP/put.tmp"
-	{ printf 'CRMSPOOL1 %020d\n' $((31 + ${#body})); printf '%s' "$body"
-	  printf 'queue-id Q%s\nmail-from carl@client.example\nrcpt alice@example.com\narrival 1746518400\noriginated 0\n' "$1"; } > "$part"
-	chown "$CRM_USER" "$part"
-	mv "$part" "$name"	# whole and the user's when the worker sees it
+	spool_put "$TMP/spool" "$1" "Q$1" $'From: carl@client.example\nTo: alice@example.com\nSubject: Order '"$1"$'\nMessage-ID: <order-'"$1"$'@client.example>\nDate: Tue, 06 May 2025 12:00:00 +0000\n\nPlease ship.\n' \
+		carl@client.example alice@example.com
 }
 # wait_line FILE PATTERN - up to 10 s for a line of FILE to match
 wait_line() {

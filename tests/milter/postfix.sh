@@ -18,6 +18,7 @@
 #                                     exit; the user; $TMP/m/{store,spool/new,run}
 #                                     made and given to it
 #   crm_start CONF LOG [ARGS...] / crm_stop [SIGNAL]   crmilter in the foreground
+#   spool_put SPOOL N QUEUEID BODY MAILFROM RCPT [ORIGINATED]   a message into its spool
 #                                     (under $CRM_WRAPPER when set, e.g. valgrind)
 #   free_port                         an unused loopback TCP port
 CRM_USER=${CRM_USER:-crmilter}
@@ -132,6 +133,19 @@ sink_start() {
 sink_stop() {
 	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2> /dev/null && wait "$SINK_PID" 2> /dev/null
 	SINK_PID=
+}
+
+# spool_put SPOOL N QUEUEID BODY MAILFROM RCPT [ORIGINATED] - message N
+# into SPOOL/new as crmilter's milter side writes it: written aside, made
+# the service user's, then renamed in, so the worker only sees it whole
+spool_put() {
+	local spool=$1 n=$2 qid=$3 body=$4 from=$5 rcpt=$6 orig=${7:-0}
+	local name="$spool/new/$((1746518400 + n)).000000.1_$n.R$n" part="$spool/put.$n.tmp"
+	{ printf 'CRMSPOOL1 %020d\n' $((31 + ${#body})); printf '%s' "$body"
+	  printf 'queue-id %s\nmail-from %s\nrcpt %s\narrival 1746518400\noriginated %s\n' \
+		"$qid" "$from" "$rcpt" "$orig"; } > "$part"
+	chown "$CRM_USER" "$part"
+	mv "$part" "$name"
 }
 
 CRM_PID=
