@@ -12,6 +12,8 @@
  *   body.c     MIME walk: text body choice, attachments, report parts
  *   text.c     the readable text of a text part
  *   tnef.c     winmail.dat (application/ms-tnef): its files and its body (libytnef)
+ *   tnef_check.c  is a TNEF stream safe to hand to libytnef
+ *   rtf.c      the compressed RTF body of a TNEF, made plain text
  *   html.c     HTML to readable text (libxml2)
  *   quote.c    quoted-history spans and the snippet
  *   flags.c    bounce, auto-reply and bulk detection
@@ -93,8 +95,19 @@ GByteArray *mail_decoded_bytes(GMimePart *part);
 void mail_text_cap(struct mail_record *rec, GString *g);
 void mail_text_normalise_newlines(GString *s);
 
-/* tnef.c */
+/* tnef.c, tnef_check.c, rtf.c */
+#define MAIL_TNEF_SIGNATURE 0x223E9F78u
 int mail_tnef_expand(struct mail_ctx *ctx, GMimePart *part, int inner, int *full);
+int mail_tnef_check(const unsigned char *d, size_t len, int max_files, size_t *use,
+		    const char **why);
+GString *mail_rtf_decompress(const unsigned char *d, size_t len);
+GString *mail_rtf_to_text(const char *s, size_t len, size_t cap);
+
+/* mail_le32 - the little-endian 32-bit number at P */
+static inline uint32_t mail_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 /* html.c */
 char *mail_html_to_text(const char *html, size_t len, size_t cap);

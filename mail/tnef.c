@@ -12,14 +12,12 @@
  * libytnef trusts its input: it allocates declared lengths before checking
  * them, crashes in TNEFFree() after some failures, leaks repeated
  * attributes and prints its errors on stdout.  So a stream is first checked
- * here against the grammar libytnef reads (check_stream, check_mapi), every
+ * against the grammar libytnef reads (tnef_check.c), every
  * length against the bytes present and every count against libytnef's own
  * limits; only a stream that passes reaches TNEFParseMemory(), cut before
  * the attachment that would pass MAIL_MAX_ATTACHMENTS.  A stream that
  * fails is left to body.c as one winmail.dat attachment, with a warning
- * saying why.  The compressed RTF is expanded here (MS-OXRTFCP) rather than
- * by libytnef's DecompressRTF(), which reads past its input, prints and
- * leaks on a bad stream, and has the prebuffer's CR LF swapped.
+ * saying why.  The compressed RTF is expanded and made text by rtf.c.
  *
  * Private: mail_tnef_expand.
  */
@@ -33,262 +31,12 @@
 
 /* bytes of a TNEF part we decode (libytnef holds about two more copies) */
 #define MAX_TNEF_BYTES (32 * 1024 * 1024)
-/* bytes of RTF expanded from PR_RTF_COMPRESSED, and of HTML made into text */
-#define MAX_RTF (4 * MAIL_MAX_BODY_TEXT)
+/* bytes of HTML made into text */
 #define MAX_HTML_INPUT (8 * MAIL_MAX_BODY_TEXT)
-/* bytes kept of an attachment file name (as body.c) */
-#define MAX_FILENAME 1024
-
-/* libytnef's own limits (TNEFFillMapi, to_utf8): beyond them it fails */
-#define YT_MAX_PROPS 1000
-#define YT_MAX_VALUES 1000
-#define YT_MAX_NAME 100
-#define YT_MAX_UNICODE 100000
-
-#define TNEF_SIGNATURE 0x223E9F78u
-#define RTF_LZFU 0x75465A4Cu  /* "LZFu": compressed */
-#define RTF_MELA 0x414C454Du  /* "MELA": stored */
 #define ATTACH_DATA_OBJ_IID 16  /* PT_OBJECT values start with an interface id */
 
-/* attributes that allocate per occurrence: a repeat leaks in libytnef */
-enum {
-	ONCE_FROM = 1, ONCE_BODY = 2, ONCE_CODEPAGE = 4, ONCE_ORIGCLASS = 8, ONCE_MAPI = 16,
-	ONCE_TITLE = 1, ONCE_DATA = 2, ONCE_ICON = 4, ONCE_ATTMAPI = 8
-};
-
-struct cursor {
-	const unsigned char *p;
-	size_t left;
-};
-
-/* le32 - the little-endian 32-bit number at P */
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* skip - step over N bytes of C; -1 when fewer are left */
-static int skip(struct cursor *c, size_t n)
-{
-	if (n > c->left)
-		return -1;
-	c->p += n;
-	c->left -= n;
-	return 0;
-}
-
-/* get32 - read a 32-bit number from C; -1 when fewer than 4 bytes are left */
-static int get32(struct cursor *c, uint32_t *v)
-{
-	if (c->left < 4)
-		return -1;
-	*v = le32(c->p);
-	return skip(c, 4);
-}
-
-/* fail - set *WHY and return -1 */
-static int fail(const char **why, const char *reason)
-{
-	*why = reason;
-	return -1;
-}
-
-/* is_subject - 1 for the property ids libytnef copies into its subject */
-static int is_subject(uint32_t id)
-{
-	return id == PR_SUBJECT || id == PR_SUBJECT_IPM || id == PR_ORIGINAL_SUBJECT ||
-	       id == PR_NORMALIZED_SUBJECT || id == PR_CONVERSATION_TOPIC;
-}
-
-/*
- * check_value - one value of a MAPI property of TYPE at C, as TNEFFillMapi
- * reads it; MV is set for a multi-valued property (no value count before
- * each counted value).  An empty subject is refused: libytnef allocates the
- * whole block for it and, the subject staying empty, again for the next.
- */
-static int check_value(struct cursor *c, uint32_t type, uint32_t id, int mv, const char **why)
-{
-	uint32_t size;
-
-	switch (type) {
-	case PT_BINARY:
-	case PT_OBJECT:
-	case PT_STRING8:
-	case PT_UNICODE:
-		if ((!mv && skip(c, 4) < 0) || get32(c, &size) < 0)
-			return fail(why, "MAPI property cut short");
-		if (size > c->left || size + (-size & 3u) > c->left)
-			return fail(why, "MAPI property longer than its block");
-		if (type == PT_UNICODE && size > YT_MAX_UNICODE)
-			return fail(why, "MAPI string over 100000 bytes (libytnef's limit)");
-		if (size == 0 && is_subject(id))
-			return fail(why, "empty MAPI subject");
-		return skip(c, size + (-size & 3u));
-	case PT_I2:
-	case PT_LONG:
-	case PT_R4:
-	case PT_CURRENCY:
-	case PT_APPTIME:
-	case PT_ERROR:
-	case PT_BOOLEAN:
-		return skip(c, 4) < 0 ? fail(why, "MAPI property cut short") : 0;
-	case PT_DOUBLE:
-	case PT_I8:
-	case PT_SYSTIME:
-		return skip(c, 8) < 0 ? fail(why, "MAPI property cut short") : 0;
-	case PT_CLSID:
-		return skip(c, 16) < 0 ? fail(why, "MAPI property cut short") : 0;
-	default:
-		return fail(why, "MAPI property of an unknown type");
-	}
-}
-
-/* check_mapi - 0 when the MAPI property block D/LEN reads through to its end; else -1 and *WHY */
-static int check_mapi(const unsigned char *d, size_t len, const char **why)
-{
-	struct cursor c = { d, len };
-	uint32_t count, tag, n, size, values;
-
-	if (get32(&c, &count) < 0 || count > YT_MAX_PROPS)
-		return fail(why, "bad MAPI property count");
-	for (uint32_t i = 0; i < count; i++) {
-		uint32_t type, id;
-		int mv;
-
-		if (get32(&c, &tag) < 0)
-			return fail(why, "MAPI property block cut short");
-		type = PROP_TYPE(tag);
-		id = PROP_ID(tag);
-		if (id >= 0x8000) {  /* named: a GUID, then names or a number */
-			if (skip(&c, 16) < 0 || get32(&c, &n) < 0 || n > c.left / 4)
-				return fail(why, "MAPI named property cut short");
-			for (uint32_t j = 0; j < n; j++)
-				if (get32(&c, &size) < 0 || size > YT_MAX_NAME ||
-				    skip(&c, size + (-size & 3u)) < 0)
-					return fail(why, "bad MAPI property name");
-			if (n == 0) {
-				if (get32(&c, &id) < 0)
-					return fail(why, "MAPI named property cut short");
-				id &= 0xFFFF;
-			}
-		}
-		mv = (type & MV_FLAG) != 0;
-		type &= ~(uint32_t)MV_FLAG;
-		values = 1;
-		if (mv && (get32(&c, &values) < 0 || values == 0 || values > YT_MAX_VALUES))
-			return fail(why, "bad MAPI value count");
-		for (uint32_t v = 0; v < values; v++)
-			if (check_value(&c, type, id, mv, why) < 0)
-				return -1;
-	}
-	return c.left == 0 ? 0 : fail(why, "MAPI property block longer than its properties");
-}
-
-/* check_sent_for - 0 when attSentFor's name/address pairs fill D/LEN exactly */
-static int check_sent_for(const unsigned char *d, size_t len, const char **why)
-{
-	struct cursor c = { d, len };
-
-	while (c.left > 0) {
-		for (int k = 0; k < 2; k++) {
-			size_t n;
-
-			if (c.left < 2)
-				return fail(why, "attSentFor cut short");
-			n = (size_t)c.p[0] | (size_t)c.p[1] << 8;
-			if (skip(&c, 2) < 0 || skip(&c, n) < 0)
-				return fail(why, "attSentFor cut short");
-		}
-	}
-	return 0;
-}
-
-/* check_attribute - what libytnef's handler for attribute ATT needs of D/LEN; ONCE_* bits in *MSG, *ATT_SEEN */
-static int check_attribute(uint32_t att, const unsigned char *d, size_t len, int files,
-			   unsigned *msg, unsigned *att_seen, const char **why)
-{
-	unsigned bit = 0, *seen = msg;
-
-	switch (att) {
-	case attFrom: bit = ONCE_FROM; break;
-	case attBody: bit = ONCE_BODY; break;
-	case attOemCodepage: bit = ONCE_CODEPAGE; break;
-	case attOriginalMessageClass: bit = ONCE_ORIGCLASS; break;
-	case attMAPIProps: bit = ONCE_MAPI; break;
-	case attAttachTitle: bit = ONCE_TITLE; seen = att_seen; break;
-	case attAttachData: bit = ONCE_DATA; seen = att_seen; break;
-	case attAttachMetaFile: bit = ONCE_ICON; seen = att_seen; break;
-	case attAttachment: bit = ONCE_ATTMAPI; seen = att_seen; break;
-	case attTnefVersion:
-		return len == 4 ? 0 : fail(why, "bad attTnefVersion");
-	case attDateSent: case attDateRecd: case attDateModified: case attDateStart:
-	case attDateEnd: case attAttachCreateDate: case attAttachModifyDate:
-		return len >= sizeof(dtr) ? 0 : fail(why, "date attribute cut short");
-	case attRecipTable:
-		return len >= 4 ? 0 : fail(why, "attRecipTable cut short");
-	case attSentFor:
-		return check_sent_for(d, len, why);
-	default:
-		return 0;
-	}
-	if (seen == att_seen && files == 0)
-		return fail(why, "attachment attribute before any attachment");
-	if (*seen & bit)
-		return fail(why, "attribute repeated");
-	*seen |= bit;
-	if (att == attMAPIProps || att == attAttachment)
-		return check_mapi(d, len, why);
-	return 0;
-}
-
-/*
- * check_stream - 0 when the TNEF stream D/LEN is one libytnef reads safely
- *
- * Every attribute must lie inside the stream, have data and the checksum
- * libytnef checks.  *USE is the length to hand over: all of it, or up to
- * the attribute that starts file number MAX_FILES + 1.  On failure -1 is
- * returned and *WHY says what is wrong (a static string).
- */
-static int check_stream(const unsigned char *d, size_t len, int max_files, size_t *use,
-			const char **why)
-{
-	size_t off = 6;
-	unsigned msg = 0, att_seen = 0;
-	int files = 0;
-
-	if (len < 6 || le32(d) != TNEF_SIGNATURE)
-		return fail(why, "no TNEF signature");
-	while (off < len) {
-		const unsigned char *data;
-		uint32_t att, size;
-		unsigned sum = 0;
-
-		if (len - off < 9)
-			return fail(why, "truncated (attribute header cut short)");
-		data = d + off + 9;
-		att = le32(d + off + 1);
-		size = le32(d + off + 5);
-		if (size == 0)
-			return fail(why, "attribute with no data");
-		if (size > len - off - 9 || len - off - 9 - size < 2)
-			return fail(why, "truncated (an attribute runs past the end)");
-		for (uint32_t i = 0; i < size; i++)
-			sum += data[i];
-		if ((sum & 0xFFFF) != ((unsigned)data[size] | (unsigned)data[size + 1] << 8))
-			return fail(why, "attribute checksum mismatch");
-		if (att == attAttachRenddata) {
-			if (files == max_files)
-				break;
-			files++;
-			att_seen = 0;
-		}
-		if (check_attribute(att, data, size, files, &msg, &att_seen, why) < 0)
-			return -1;
-		off += 9 + (size_t)size + 2;
-	}
-	*use = off;
-	return 0;
-}
+/* bytes kept of an attachment file name (as body.c) */
+#define MAX_FILENAME 1024
 
 /* ---- what the parsed stream holds ---- */
 
@@ -376,7 +124,7 @@ static const char *stream_charset(TNEFStruct *t, char buf[16])
 	if (cp == 0)
 		cp = prop_long(&t->MapiProperties, PR_MESSAGE_CODEPAGE);
 	if (cp == 0 && t->CodePage.data != NULL && t->CodePage.size >= 4)
-		cp = le32(t->CodePage.data);
+		cp = mail_le32(t->CodePage.data);
 	return codepage_charset(cp, buf);
 }
 
@@ -490,7 +238,7 @@ static void list_files(struct mail_record *rec, TNEFStruct *t, const char *chars
 		data = file_bytes(a, &len);
 		m->filename = file_name(a, charset);
 		if ((m->content_type = mime_tag(&a->MAPI)) == NULL)
-			m->content_type = len >= 4 && le32(data) == TNEF_SIGNATURE ?
+			m->content_type = len >= 4 && mail_le32(data) == MAIL_TNEF_SIGNATURE ?
 				g_strdup("application/ms-tnef") : guess_type(m->filename);
 		m->size = len;
 		digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
@@ -500,233 +248,6 @@ static void list_files(struct mail_record *rec, TNEFStruct *t, const char *chars
 }
 
 /* ---- the body it carries ---- */
-
-/*
- * rtf_decompress - the RTF of a PR_RTF_COMPRESSED value D/LEN (MS-OXRTFCP)
- *
- * Reads no further than LEN nor the stream's own compressed size, writes
- * no more than its declared raw size nor MAX_RTF.  Returns a GString (free
- * it), or NULL when the value is neither LZFu nor MELA.
- */
-static GString *rtf_decompress(const unsigned char *d, size_t len)
-{
-	static const char prebuf[] =
-		"{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}{\\f0\\fnil \\froman \\fswiss "
-		"\\fmodern \\fscript \\fdecor MS Sans SerifSymbolArialTimes New RomanCourier"
-		"{\\colortbl\\red0\\green0\\blue0\r\n\\par \\pard\\plain\\f0\\fs20\\b\\i\\u\\tab\\tx";
-	unsigned char dict[4096];
-	size_t in = 16, end, cap, wpos = sizeof(prebuf) - 1;
-	uint32_t magic;
-	GString *out;
-
-	if (len < 16)
-		return NULL;
-	end = le32(d) > len - 4 ? len : 4 + (size_t)le32(d);
-	cap = MIN((size_t)le32(d + 4), (size_t)MAX_RTF);
-	magic = le32(d + 8);
-	if (magic == RTF_MELA)
-		return g_string_new_len((const char *)d + 16, (gssize)MIN(cap, end - MIN(end, 16)));
-	if (magic != RTF_LZFU)
-		return NULL;
-	memset(dict, 0, sizeof(dict));
-	memcpy(dict, prebuf, wpos);
-	out = g_string_sized_new(MIN(cap, (size_t)65536));
-	while (in < end && out->len < cap) {
-		unsigned flags = d[in++];
-
-		for (int bit = 0; bit < 8 && in < end && out->len < cap; bit++) {
-			if (flags & (1u << bit)) {
-				unsigned ref, from, n;
-
-				if (end - in < 2)
-					return out;
-				ref = (unsigned)d[in] << 8 | d[in + 1];
-				in += 2;
-				from = ref >> 4;
-				n = (ref & 15) + 2;
-				if (from == wpos)
-					return out;  /* the end marker */
-				for (unsigned k = 0; k < n && out->len < cap; k++) {
-					unsigned char ch = dict[(from + k) & 4095];
-
-					g_string_append_c(out, (char)ch);
-					dict[wpos] = ch;
-					wpos = (wpos + 1) & 4095;
-				}
-			} else {
-				g_string_append_c(out, (char)d[in]);
-				dict[wpos] = d[in++];
-				wpos = (wpos + 1) & 4095;
-			}
-		}
-	}
-	return out;
-}
-
-/* append_cp1252 - byte C of windows-1252 text onto G as UTF-8 */
-static void append_cp1252(GString *g, unsigned char c)
-{
-	static const uint16_t high[32] = {
-		0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-		0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
-		0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-		0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
-	};
-
-	if (c < 0x80)
-		g_string_append_c(g, (char)c);
-	else
-		g_string_append_unichar(g, c < 0xA0 ? high[c - 0x80] : c);
-}
-
-/* rtf_skipped - 1 for a destination whose group holds no text */
-static int rtf_skipped(const char *word)
-{
-	static const char *const skip_words[] = {
-		"fonttbl", "colortbl", "stylesheet", "info", "pict", "object", "fldinst",
-		"header", "headerl", "headerr", "headerf", "footer", "footerl", "footerr", "footerf",
-		"themedata", "colorschememapping", "datastore", "latentstyles", "listtable",
-		"listoverridetable", "rsidtbl", "xmlnstbl", "generator", "filetbl", "revtbl", NULL
-	};
-
-	for (int i = 0; skip_words[i]; i++)
-		if (strcmp(word, skip_words[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * rtf_to_text - crude plain text of RTF S/LEN (a GString: free it)
- *
- * Groups of tables, pictures, fields' instructions and "\*" destinations
- * are dropped; \par and \line become line ends, \tab a tab, \'hh a
- * windows-1252 byte, \uN a character (its \ucN fallback skipped); other
- * control words are dropped.  No recursion; output capped at CAP bytes.
- */
-static GString *rtf_to_text(const char *s, size_t len, size_t cap)
-{
-	GString *g = g_string_new(NULL);
-	long depth = 0, skip_at = 0, uc = 1, pending = 0;
-	unsigned hi = 0;
-	int group_start = 0;
-	size_t i = 0;
-
-	while (i < len && g->len < cap) {
-		char c = s[i];
-
-		if (c == '{' || c == '}') {
-			if (c == '{')
-				depth++;
-			else if (depth > 0 && depth-- <= skip_at)
-				skip_at = 0;
-			group_start = c == '{';
-			i++;
-			continue;
-		}
-		if (c == '\r' || c == '\n') {
-			i++;
-			continue;
-		}
-		if (c != '\\') {
-			group_start = 0;
-			i++;
-			if (skip_at)
-				continue;
-			if (pending > 0)
-				pending--;
-			else
-				append_cp1252(g, (unsigned char)c);
-			continue;
-		}
-		if (i + 1 >= len)
-			break;
-		c = s[i + 1];
-		if (g_ascii_isalpha(c)) {
-			char word[33];
-			size_t n = 0;
-			long param = 0;
-			int has_param = 0, neg = 0;
-
-			i++;
-			while (i < len && g_ascii_isalpha(s[i])) {
-				if (n < sizeof(word) - 1)
-					word[n++] = s[i];
-				i++;
-			}
-			word[n] = '\0';
-			if (i < len && s[i] == '-') {
-				neg = 1;
-				i++;
-			}
-			for (int k = 0; i < len && g_ascii_isdigit(s[i]); k++, i++) {
-				if (k < 10)
-					param = param * 10 + (s[i] - '0');
-				has_param = 1;
-			}
-			if (neg)
-				param = -param;
-			if (i < len && s[i] == ' ')
-				i++;
-			if (group_start && !skip_at && rtf_skipped(word))
-				skip_at = depth;
-			group_start = 0;
-			if (skip_at)
-				continue;
-			if (strcmp(word, "par") == 0 || strcmp(word, "line") == 0)
-				g_string_append_c(g, '\n');
-			else if (strcmp(word, "tab") == 0)
-				g_string_append_c(g, '\t');
-			else if (strcmp(word, "uc") == 0 && has_param)
-				uc = CLAMP(param, 0, 10);
-			else if (strcmp(word, "u") == 0 && has_param) {
-				unsigned u = (unsigned)(param < 0 ? param + 65536 : param) & 0xFFFF;
-
-				pending = uc;
-				if (u >= 0xD800 && u < 0xDC00) {
-					hi = u;
-					continue;
-				}
-				if (u >= 0xDC00 && u < 0xE000)
-					u = hi ? 0x10000 + ((hi - 0xD800) << 10) + (u - 0xDC00) : 0xFFFD;
-				hi = 0;
-				g_string_append_unichar(g, u);
-			}
-			continue;
-		}
-		i += 2;
-		if (c == '*') {
-			if (group_start && !skip_at)
-				skip_at = depth;
-			continue;
-		}
-		group_start = 0;
-		if (c == '\'') {
-			unsigned v = 0;
-			int k = 0;
-
-			for (; k < 2 && i < len && g_ascii_isxdigit(s[i]); k++, i++)
-				v = v * 16 + (unsigned)g_ascii_xdigit_value(s[i]);
-			if (skip_at || k == 0)
-				continue;
-			if (pending > 0)
-				pending--;
-			else
-				append_cp1252(g, (unsigned char)v);
-			continue;
-		}
-		if (skip_at)
-			continue;
-		if (c == '\\' || c == '{' || c == '}')
-			g_string_append_c(g, c);
-		else if (c == '~')
-			g_string_append_c(g, ' ');
-		else if (c == '_')
-			g_string_append_c(g, '-');
-		else if (c == '\r' || c == '\n')
-			g_string_append_c(g, '\n');
-	}
-	return g;
-}
 
 /* html_text - readable text of HTML bytes S/LEN in CHARSET (a GString: free it) */
 static GString *html_text(const unsigned char *s, size_t len, const char *charset)
@@ -770,8 +291,8 @@ static GString *body_text(TNEFStruct *t, const char *charset, int *html)
 		g_string_free(g, TRUE);
 	}
 	if ((v = prop(p, PT_BINARY, PR_RTF_COMPRESSED)) != NULL &&
-	    (rtf = rtf_decompress(v->data, (size_t)v->size)) != NULL) {
-		g = rtf_to_text(rtf->str, rtf->len, MAIL_MAX_BODY_TEXT + 4);
+	    (rtf = mail_rtf_decompress(v->data, (size_t)v->size)) != NULL) {
+		g = mail_rtf_to_text(rtf->str, rtf->len, MAIL_MAX_BODY_TEXT + 4);
 		g_string_free(rtf, TRUE);
 		if (g->len > 0 && g_utf8_validate(g->str, (gssize)g->len, NULL))
 			return g;
@@ -819,7 +340,7 @@ int mail_tnef_expand(struct mail_ctx *ctx, GMimePart *part, int inner, int *full
 		why = "larger than 32 MB";
 		goto out;
 	}
-	if (check_stream(raw->data, raw->len, MAX(room, 0) + 1, &use, &why) < 0)
+	if (mail_tnef_check(raw->data, raw->len, MAX(room, 0) + 1, &use, &why) < 0)
 		goto out;
 	memset(&t, 0, sizeof(t));  /* TNEFInitialize() leaves fields TNEFFillMapi reads */
 	TNEFInitialize(&t);
