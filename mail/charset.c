@@ -98,15 +98,46 @@ static const char *windows_codepage(const char *key)
  * mail_charset_iconv - the iconv name for a DECLARED charset name, or NULL
  * when it names no charset iconv can read (or names "unknown" on purpose).
  * GMime's own mapping first, then the aliases of real mail.  The result is
- * a static or interned string.
+ * a static or interned string; answers are kept (thread-safe, bounded).
  */
+static const char *charset_resolve(const char *declared);
+
+/* resolved names by declared name (lower case); "" for none.  Bounded: real mail names few */
+#define MAX_CACHED_CHARSETS 256
+static GHashTable *resolved;
+static GMutex resolved_lock;
+
 const char *mail_charset_iconv(const char *declared)
 {
-	const char *name, *mapped = NULL;
+	const char *hit = NULL;
 	char *key;
 
 	if (declared == NULL || *declared == '\0')
 		return NULL;
+	key = g_ascii_strdown(declared, -1);
+	g_mutex_lock(&resolved_lock);
+	if (resolved == NULL)
+		resolved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	hit = g_hash_table_lookup(resolved, key);
+	g_mutex_unlock(&resolved_lock);
+	if (hit == NULL) {
+		hit = charset_resolve(declared);
+		hit = hit ? hit : "";
+		g_mutex_lock(&resolved_lock);
+		if (g_hash_table_size(resolved) < MAX_CACHED_CHARSETS)
+			g_hash_table_insert(resolved, g_strdup(key), (gpointer)hit);
+		g_mutex_unlock(&resolved_lock);
+	}
+	g_free(key);
+	return *hit ? hit : NULL;
+}
+
+/* charset_resolve - mail_charset_iconv without the cache */
+static const char *charset_resolve(const char *declared)
+{
+	const char *name, *mapped = NULL;
+	char *key;
+
 	for (size_t i = 0; unknown_names[i]; i++)
 		if (g_ascii_strcasecmp(declared, unknown_names[i]) == 0)
 			return NULL;
@@ -295,8 +326,8 @@ static void append_charset(GString *g, const struct eword *w)
 	const char *mapped;
 
 	declared[strcspn(declared, "*")] = '\0';
-	mapped = opens(g_mime_charset_iconv_name(declared)) ? NULL : mail_charset_iconv(declared);
-	if (mapped != NULL)
+	mapped = mail_charset_iconv(declared);
+	if (mapped != NULL && strcmp(mapped, g_mime_charset_iconv_name(declared)) != 0)
 		g_string_append(g, mapped);
 	else
 		g_string_append_len(g, w->charset, (gssize)w->charset_len);

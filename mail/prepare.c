@@ -78,24 +78,22 @@ static size_t boundary_value(const char *p, const char *end, const char **start)
 	return n;
 }
 
-/* find_boundaries - every boundary="..." parameter in S[0..LEN) into B (capped) */
-static void find_boundaries(const char *s, size_t len, struct boundaries *b)
+/* note_boundaries - the boundary="..." parameters of header LINE (N bytes) into B (capped) */
+static void note_boundaries(const char *line, size_t n, struct boundaries *b)
 {
-	const char *end = s + len, *p = s;
+	const char *end = line + n;
 
-	b->n = 0;
-	while (b->n < MAX_BOUNDARIES && (p = memchr(p, '=', (size_t)(end - p))) != NULL) {
+	for (const char *p = line; b->n < MAX_BOUNDARIES && p + 9 <= end; p++) {
 		const char *v;
-		size_t n;
+		size_t len;
 
-		if (p - s >= 8 && g_ascii_strncasecmp(p - 8, "boundary", 8) == 0) {
-			n = boundary_value(p + 1, end, &v);
-			if (n > 0 && n <= MAX_BOUNDARY_LEN) {
-				b->v[b->n] = v;
-				b->len[b->n++] = n;
-			}
+		if ((*p != 'b' && *p != 'B') || g_ascii_strncasecmp(p, "boundary=", 9) != 0)
+			continue;
+		len = boundary_value(p + 9, end, &v);
+		if (len > 0 && len <= MAX_BOUNDARY_LEN) {
+			b->v[b->n] = v;
+			b->len[b->n++] = len;
 		}
-		p++;
 	}
 }
 
@@ -143,18 +141,26 @@ static int is_base64_cte(const char *line, size_t n)
  */
 static GByteArray *close_headers(GByteArray *ba, unsigned *closed)
 {
-	struct boundaries b;
+	struct boundaries b = { .n = 0 };
 	const char *s = (const char *)ba->data;
 	size_t len = ba->len, i = 0, seg = 0;
 	int in_headers = 1, base64 = 0;
 	GByteArray *out = NULL;
 
 	*closed = 0;
-	find_boundaries(s, len, &b);
 	while (i < len) {
-		const char *nl = memchr(s + i, '\n', len - i);
-		size_t n_line = nl ? (size_t)(nl - s) - i : len - i;
+		const char *nl, *next;
+		size_t n_line;
 
+		if (!in_headers) {
+			/* in a body only a boundary line matters: jump to the next "--" line */
+			next = memmem(s + i - (i > 0), len - i + (i > 0), "\n--", 3);
+			if (next == NULL)
+				break;
+			i = (size_t)(next - s) + 1;
+		}
+		nl = memchr(s + i, '\n', len - i);
+		n_line = nl ? (size_t)(nl - s) - i : len - i;
 		if (!in_headers) {
 			in_headers = is_boundary_line(s + i, n_line, &b);
 			base64 = 0;
@@ -170,6 +176,8 @@ static GByteArray *close_headers(GByteArray *ba, unsigned *closed)
 			seg = i;
 			(*closed)++;
 			in_headers = 0;
+		} else {
+			note_boundaries(s + i, n_line, &b);
 		}
 		i += n_line + 1;
 	}
