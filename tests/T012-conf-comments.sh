@@ -8,9 +8,10 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$CRM_TOP/tests/milter/postfix.sh"
 
-# INSTALL.md's "set at least" block, with this test's folders
-sed -n '/^In `\/etc\/crmilter\/crmilter.conf` set at least:/,/^Direction:/p' "$CRM_TOP/INSTALL.md" |
-	sed -n 's/^    //p' > "$TMP/install.lines"
+# INSTALL.md's configuration lines (the here-document its step 1 appends
+# to crmilter.conf), with this test's folders
+sed -n "/^    cat >> \/etc\/crmilter\/crmilter.conf <<'EOF'\$/,/^    EOF\$/p" "$CRM_TOP/INSTALL.md" |
+	sed -e '1d' -e '$d' -e 's/^    //' > "$TMP/install.lines"
 check "INSTALL.md shows lines with trailing comments" grep -q '^Domains .*# ' "$TMP/install.lines"
 sed -e "s#^Database .*#Database $TMP/m/store/crm.db#" -e "s#^SpoolDirectory .*#SpoolDirectory $TMP/m/spool#" \
 	-e "s#^Socket .*#Socket unix:$TMP/m/run/s.sock#" "$TMP/install.lines" > "$TMP/c.conf"
