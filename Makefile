@@ -73,7 +73,7 @@ PROGS      := $(BUILD)/crmctl $(if $(wildcard milter/main.c),$(BUILD)/crmilter) 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all test asan deps check-deps install clean unit demo fuzz fuzz-bins test-slow
-.PHONY: deb
+.PHONY: deb install-man
 all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -214,21 +214,24 @@ demo: check-deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash build-aux/demo.sh
 
-install: all
+install: all install-man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/crmilter
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 contrib/freemail-domains.txt $(DESTDIR)$(DATADIR)/
-	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	for m in man/*.[58]; do \
-	  sed -e 's#/usr/local/share/#$(PREFIX)/share/#g' -e 's#/etc/crmilter/#$(SYSCONFDIR)/crmilter/#g' \
-	    $$m > $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} && \
-	  chmod 0644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; done
 	install -m 0644 contrib/crmilter.conf.example contrib/rules.example $(DESTDIR)$(DATADIR)/
 	install -d $(DESTDIR)$(SYSTEMDDIR)
 	for u in contrib/systemd/*.service; do \
 	  sed -e 's#/usr/local/sbin/#$(SBINDIR)/#g' -e 's#/usr/local/share/#$(PREFIX)/share/#g' \
 	    -e 's#/etc/crmilter/#$(SYSCONFDIR)/crmilter/#g' $$u > $(DESTDIR)$(SYSTEMDDIR)/$${u##*/} && \
 	  chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$${u##*/} || exit 1; done
+
+# install-man: the man pages, with the installed paths (builds nothing)
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	for m in man/*.[58]; do \
+	  sed -e 's#/usr/local/share/#$(PREFIX)/share/#g' -e 's#/etc/crmilter/#$(SYSCONFDIR)/crmilter/#g' \
+	    $$m > $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} && \
+	  chmod 0644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; done
 
 # make deb: the Debian package (debian/, debhelper) built from a copy of the
 # source folders, so the tree stays clean; the .deb lands in $(BUILD)/

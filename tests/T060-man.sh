@@ -41,7 +41,7 @@ for entry in "rules explain [-r rules] [--direction in|out] [--json] message ...
 done
 
 # installed pages name the installed paths, never /usr/local when PREFIX=/usr
-make -s -C "$CRM_TOP" BUILD="$CRM_BUILD" DESTDIR="$TMP/root" PREFIX=/usr SYSCONFDIR=/etc install > "$TMP/install.out" 2>&1
+make -s -C "$CRM_TOP" DESTDIR="$TMP/root" PREFIX=/usr SYSCONFDIR=/etc install-man > "$TMP/install.out" 2>&1
 check_equal "installed man pages with PREFIX=/usr name no /usr/local path" "" \
 	"$(grep -l /usr/local "$TMP"/root/usr/share/man/man*/* 2> /dev/null)"
 check "the installed crmilter-rules(5) names the installed example" \
