@@ -17,7 +17,8 @@
  *            and logs FILE:LINE: error; connections keep the one they began
  *            with, none is dropped
  *   SIGTERM, SIGINT   stop accepting connections, let the worker finish its
- *            batch, exit
+ *            batch, remove the pid file and the unix socket (when still
+ *            ours), exit
  *
  * libmilter's own signal thread would also wait for SIGHUP and SIGTERM and
  * stop the loop; it is kept waiting for ever (signals.c), so that a second
@@ -60,6 +61,8 @@ struct daemon {
 	uid_t uid;
 	gid_t gid;
 	char *unix_path;                /* the socket's path for a unix socket */
+	dev_t sock_dev;                 /* and the socket file crmilter made there */
+	ino_t sock_ino;
 	char *socket;                   /* the socket as opened (inet: with its address) */
 	pthread_t main_tid, milter_tid;
 	int milter_rc;
@@ -188,14 +191,17 @@ static void open_socket(const struct conf *c)
 	if (!path)
 		return;
 	d.unix_path = xstrdup(path);
+	struct stat st;
+	/* the socket libmilter made, never what a link put in its place points to */
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		msg_fatal("socket %s: not the socket crmilter made", path);
+	d.sock_dev = st.st_dev;
+	d.sock_ino = st.st_ino;
 	if (d.as_root) {
 		char *copy = xstrdup(path);
-		struct stat st;
-		gid_t group = stat(dirname(copy), &st) == 0 ? st.st_gid : d.gid;
+		struct stat dir;
+		gid_t group = stat(dirname(copy), &dir) == 0 ? dir.st_gid : d.gid;
 		free(copy);
-		/* the socket libmilter made, never what a link put in its place points to */
-		if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
-			msg_fatal("socket %s: not the socket crmilter made", path);
 		if (lchown(path, d.uid, group) < 0)
 			msg_warn("socket %s: chown: %m", path);
 	}
@@ -276,6 +282,33 @@ static void write_pidfile(const struct conf *c)
 		msg_warn("pid file %s: chown: %m", c->pidfile);
 	if (close(fd) != 0)
 		msg_warn("pid file %s: %m", c->pidfile);
+}
+
+/*
+ * remove_own_files - at a clean stop, remove the pid file when it still
+ * names this process and the unix socket when it is still the one
+ * open_socket made (a crmilter started since keeps its own).  Runs as the
+ * service user: a directory it may not write keeps the file, with a warning.
+ */
+static void remove_own_files(const struct conf *c)
+{
+	struct stat st;
+	size_t len;
+	char *text;
+
+	if (c->pidfile && *c->pidfile && (text = read_file(c->pidfile, 64, &len)) != NULL) {
+		char *end;
+		long pid = strtol(text, &end, 10);
+		if (end != text && (*end == '\n' || *end == '\0') && pid == (long)getpid() &&
+		    unlink(c->pidfile) < 0)
+			msg_warn("pid file %s: cannot remove it: %m (its directory must be %s's)",
+				 c->pidfile, c->user ? c->user : "the service user");
+		free(text);
+	}
+	if (d.unix_path && lstat(d.unix_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_dev == d.sock_dev && st.st_ino == d.sock_ino && unlink(d.unix_path) < 0)
+		msg_warn("socket %s: cannot remove it: %m (its directory must be %s's)",
+			 d.unix_path, c->user ? c->user : "the service user");
 }
 
 /* open_store - open the store as the service user; a failure only delays ingestion */
@@ -528,8 +561,7 @@ int main(int argc, char **argv)
 	}
 	milter_guard_stop();
 	milter_worker_stop();
-	if (conf->pidfile && *conf->pidfile)
-		unlink(conf->pidfile);
+	remove_own_files(conf);
 	/* the spool stays open, and locked, until the process is gone: a new
 	 * crmilter cannot start on it while libmilter here is still winding down */
 	msg_info("stopped");

@@ -75,6 +75,7 @@ if command -v miltertest > /dev/null; then
 	check_equal "one thread, the ingest worker, runs at idle priority" 1 "$idle"
 	crm_stop
 	check "the pid file is removed at exit" test ! -e "$TMP/run/crmilter.pid"
+	check "the unix socket is removed at exit" test ! -e "$TMP/run/l.sock"
 	if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2> /dev/null; then
 		PORT=$(free_port)
 		crm_start "$TMP/c.conf" "$TMP/log" -p "inet6:$PORT@[::1]"
@@ -100,7 +101,20 @@ check_equal "the background daemon runs as $CRM_USER" "$(id -u "$CRM_USER")" \
 kill -TERM "$bgpid"
 i=0; while kill -0 "$bgpid" 2> /dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check "SIGTERM stops the background daemon" test ! -d "/proc/$bgpid"
+check "and it leaves no pid file and no socket" test ! -e "$TMP/run/bg.pid" -a ! -e "$TMP/run/bg.sock"
 rm -f "$TMP/run/bg.pid"
+# a socket and a pid file that are no longer its own (a crmilter started since) stay
+"$CRMILTER" -c "$TMP/c.conf" -u "$CRM_USER" -p "unix:$TMP/run/bg.sock" -P "$TMP/run/bg.pid"
+i=0; while [ ! -s "$TMP/run/bg.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+bgpid=$(cat "$TMP/run/bg.pid" 2> /dev/null)
+rm -f "$TMP/run/bg.sock"
+python3 -c "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$TMP/run/bg.sock"
+echo 999999 > "$TMP/run/bg.pid"
+kill -TERM "$bgpid"
+i=0; while kill -0 "$bgpid" 2> /dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "a socket made since by another process stays" test -S "$TMP/run/bg.sock"
+check_equal "a pid file naming another process stays" 999999 "$(cat "$TMP/run/bg.pid" 2> /dev/null)"
+rm -f "$TMP/run/bg.pid" "$TMP/run/bg.sock"
 
 # a spool file that is not one goes to failed/ with a reason; crmctl shows and retries it
 if "$CRMCTL" spool --help > /dev/null 2>&1; then
