@@ -88,7 +88,7 @@ check_grep "crmilter.conf points at the free-mail list in /etc" \
 check_equal "the built-in free-mail path leads to the same list" /etc/crmilter/freemail-domains.txt \
 	"$(readlink -f /usr/share/crmilter/freemail-domains.txt)"
 check_grep "crmilter.service runs /usr/sbin/crmilter" \
-	"^ExecStart=/usr/sbin/crmilter -f -c /etc/crmilter/crmilter.conf$" /lib/systemd/system/crmilter.service
+	"^ExecStart=/usr/sbin/crmilter -f -s -c /etc/crmilter/crmilter.conf$" /lib/systemd/system/crmilter.service
 check_grep "crmview.service runs /usr/sbin/crmview as crmilter" \
 	"^ExecStart=/usr/sbin/crmview -c /etc/crmilter/crmilter.conf" /lib/systemd/system/crmview.service
 check_equal "man finds crmilter(8)" /usr/share/man/man8/crmilter.8.gz "$(man -w 8 crmilter 2> /dev/null)"
