@@ -102,9 +102,9 @@ echo "Domains example.com" >> /etc/crmilter/crmilter.conf
 # RuntimeDirectory=crmilter (0750), ExecStartPre, UMask=0027, ExecStart
 install -d -m 0750 /run/crmilter
 # (a leading "-" is systemd's "a failure is fine")
-pre=$(sed -n 's/^ExecStartPre=-\{0,1\}//p' /lib/systemd/system/crmilter.service)
 exe=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/crmilter.service)
-$pre
+sed -n 's/^ExecStartPre=-\{0,1\}//p' /lib/systemd/system/crmilter.service |
+	while read -r pre; do $pre; done	# each ExecStartPre line, in order
 (umask 0027; exec $exe) > "$TMP/crmilter.log" 2>&1 &
 PID=$!
 i=0; while [ ! -S /run/crmilter/crmilter.sock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
