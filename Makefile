@@ -234,7 +234,8 @@ install-man:
 	  chmod 0644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; done
 
 # make deb: the Debian package (debian/, debhelper) built from a copy of the
-# source folders, so the tree stays clean; the .deb lands in $(BUILD)/
+# source folders, so the tree stays clean; the .deb lands in $(BUILD)/,
+# the only crmilter_*.deb there (older builds are removed)
 DEB_SRC := Makefile README.md INSTALL.md debian build-aux \
 	$(filter-out build% tests bench debian,$(patsubst %/,%,$(wildcard */)))
 deb:
@@ -243,6 +244,7 @@ deb:
 	tar -cf - $(DEB_SRC) | tar -xf - -C $(BUILD)/deb/src
 	cd $(BUILD)/deb/src && DEB_BUILD_OPTIONS="nocheck parallel=2 $(DEB_BUILD_OPTIONS)" \
 		dpkg-buildpackage -us -uc -b
+	rm -f $(BUILD)/crmilter_*.deb $(BUILD)/crmilter-dbgsym_*.deb
 	cp $(BUILD)/deb/*.deb $(BUILD)/
 
 clean:
