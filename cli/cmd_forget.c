@@ -24,23 +24,28 @@
 
 #include "cli.h"
 
-/* forget_usage - the synopsis of command NAME on stderr; returns CLI_USAGE */
-static int forget_usage(const char *name)
+/*
+ * forget_usage - the synopsis of command NAME: on stdout when HELP was
+ * asked for (returns CLI_OK), else on stderr (returns CLI_USAGE)
+ */
+static int forget_usage(const char *name, int help)
 {
+	FILE *f = help ? stdout : stderr;
+
 	if (strcmp(name, "forget") == 0)
-		fprintf(stderr, "usage: crmctl forget [--dry-run] [--json] ADDRESS|@DOMAIN\n");
+		fprintf(f, "usage: crmctl forget [--dry-run] [--json] ADDRESS|@DOMAIN\n");
 	else if (strcmp(name, "purge") == 0)
-		fprintf(stderr, "usage: crmctl purge [--dry-run] [--as-of DATE] [--force] [--json]\n");
+		fprintf(f, "usage: crmctl purge [--dry-run] [--as-of DATE] [--force] [--json]\n");
 	else if (strcmp(name, "holds") == 0)
-		fprintf(stderr, "usage: crmctl holds [--json]\n");
+		fprintf(f, "usage: crmctl holds [--json]\n");
 	else
-		fprintf(stderr, "usage: crmctl %s THREAD_ID|ACCOUNT_DOMAIN\n", name);
-	return CLI_USAGE;
+		fprintf(f, "usage: crmctl %s THREAD_ID|ACCOUNT_DOMAIN\n", name);
+	return help ? CLI_OK : CLI_USAGE;
 }
 
 /*
  * options - --dry-run, --json and (purge) --as-of DATE and --force; optind
- * past them; 0 or -1
+ * past them; 0, 1 for --help, or -1
  */
 static int options(int argc, char **argv, int *dry_run, int *json, const char **as_of, int *force)
 {
@@ -65,7 +70,7 @@ static int options(int argc, char **argv, int *dry_run, int *json, const char **
 		else if (c == 'f' && force)
 			*force = 1;
 		else
-			return -1;
+			return c == 'h' ? 1 : -1;
 	}
 	return 0;
 }
@@ -125,13 +130,13 @@ static void print_forget(json_t *r)
 /* cmd_forget - crmctl forget [--dry-run] [--json] ADDRESS|@DOMAIN */
 int cmd_forget(struct cli *cli, int argc, char **argv)
 {
-	int dry = 0, json = 0, rc;
+	int dry = 0, json = 0, help, rc;
 	char err[1024], me[256], *target;
 	json_t *report = NULL;
 	struct store *st;
 
-	if (options(argc, argv, &dry, &json, NULL, NULL) < 0 || optind != argc - 1)
-		return forget_usage(argv[0]);
+	if ((help = options(argc, argv, &dry, &json, NULL, NULL)) != 0 || optind != argc - 1)
+		return forget_usage(argv[0], help > 0);
 	target = argv[optind][0] == '@' ? strdup(argv[optind]) : mail_addr_normalise(argv[optind]);
 	if (!target) {
 		cli_error("%s: expected an address or @domain", argv[optind]);
@@ -163,7 +168,7 @@ int cmd_forget(struct cli *cli, int argc, char **argv)
  */
 int cmd_purge(struct cli *cli, int argc, char **argv)
 {
-	int dry = 0, json = 0, force = 0, rc;
+	int dry = 0, json = 0, force = 0, help, rc;
 	const char *as_of = NULL, *refused;
 	int64_t now = (int64_t)time(NULL);
 	unsigned flags;
@@ -171,8 +176,8 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	json_t *report = NULL;
 	struct store *st;
 
-	if (options(argc, argv, &dry, &json, &as_of, &force) < 0 || optind != argc)
-		return forget_usage(argv[0]);
+	if ((help = options(argc, argv, &dry, &json, &as_of, &force)) != 0 || optind != argc)
+		return forget_usage(argv[0], help > 0);
 	if (as_of && parse_date(as_of, &now) < 0) {
 		cli_error("--as-of %s: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", as_of);
 		return CLI_USAGE;
@@ -219,10 +224,10 @@ static int hold_or_release(struct cli *cli, int argc, char **argv, int release)
 	char err[1024], me[256];
 	struct store *st;
 	const char *t;
-	int rc;
+	int help, rc;
 
-	if (options(argc, argv, NULL, NULL, NULL, NULL) < 0 || optind != argc - 1)
-		return forget_usage(argv[0]);
+	if ((help = options(argc, argv, NULL, NULL, NULL, NULL)) != 0 || optind != argc - 1)
+		return forget_usage(argv[0], help > 0);
 	t = argv[optind];
 	st = cli_open_store(cli, 0);
 	if (!st)
@@ -251,14 +256,14 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 /* cmd_holds - crmctl holds [--json] */
 int cmd_holds(struct cli *cli, int argc, char **argv)
 {
-	int json = 0, rc;
+	int json = 0, help, rc;
 	char err[1024];
 	json_t *holds = NULL, *h;
 	struct store *st;
 	size_t i;
 
-	if (options(argc, argv, NULL, &json, NULL, NULL) < 0 || optind != argc)
-		return forget_usage(argv[0]);
+	if ((help = options(argc, argv, NULL, &json, NULL, NULL)) != 0 || optind != argc)
+		return forget_usage(argv[0], help > 0);
 	st = cli_open_store(cli, 1);
 	if (!st)
 		return CLI_STORE;

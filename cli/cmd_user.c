@@ -29,14 +29,17 @@
 #define PW_MIN 8
 #define PW_MAX 200
 
-/* user_usage - the synopsis on stderr; returns CLI_USAGE */
-static int user_usage(void)
+/*
+ * user_usage - the synopsis: on stdout when HELP was asked for (returns
+ * CLI_OK), else on stderr (returns CLI_USAGE)
+ */
+static int user_usage(int help)
 {
-	fprintf(stderr, "usage: crmctl user add ADDRESS [--role admin|member] [--team NAME] [--name TEXT]\n"
+	fprintf(help ? stdout : stderr, "usage: crmctl user add ADDRESS [--role admin|member] [--team NAME] [--name TEXT]\n"
 			"       crmctl user passwd ADDRESS\n"
 			"       crmctl user list [--json]\n"
 			"       crmctl user remove ADDRESS\n");
-	return CLI_USAGE;
+	return help ? CLI_OK : CLI_USAGE;
 }
 
 /* norm_address - lower-case ADDR in place; 0, or -1 after an error when it is no own mailbox */
@@ -102,10 +105,10 @@ static int user_add(struct cli *cli, int argc, char **argv)
 		else if (c == 'n')
 			name = optarg;
 		else
-			return user_usage();
+			return user_usage(c == 'h');
 	}
 	if (optind != argc - 1 || (strcmp(role, "admin") != 0 && strcmp(role, "member") != 0))
-		return user_usage();
+		return user_usage(0);
 	if (norm_address(cli, argv[optind]) < 0)
 		return CLI_USAGE;
 	from_rules = rules_team_of(cli, argv[optind], team, &known);
@@ -161,7 +164,7 @@ static int user_passwd(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return user_usage();
+		return user_usage(0);
 	if (norm_address(cli, argv[1]) < 0)
 		return CLI_USAGE;
 	if (sodium_init() < 0) {
@@ -211,7 +214,7 @@ static int user_list(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if (argc > 2 || (argc == 2 && !json))
-		return user_usage();
+		return user_usage(0);
 	st = cli_open_store(cli, 1);
 	if (!st)
 		return CLI_STORE;
@@ -243,7 +246,7 @@ static int user_remove(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return user_usage();
+		return user_usage(0);
 	for (char *p = argv[1]; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	st = cli_open_store(cli, 0);
@@ -262,8 +265,11 @@ static int user_remove(struct cli *cli, int argc, char **argv)
 /* cmd_user - crmctl user SUBCOMMAND */
 int cmd_user(struct cli *cli, int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return user_usage(1);
 	if (argc < 2)
-		return user_usage();
+		return user_usage(0);
 	if (strcmp(argv[1], "add") == 0)
 		return user_add(cli, argc - 1, argv + 1);
 	if (strcmp(argv[1], "passwd") == 0)
@@ -272,5 +278,5 @@ int cmd_user(struct cli *cli, int argc, char **argv)
 		return user_list(cli, argc - 1, argv + 1);
 	if (strcmp(argv[1], "remove") == 0)
 		return user_remove(cli, argc - 1, argv + 1);
-	return user_usage();
+	return user_usage(0);
 }

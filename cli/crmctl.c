@@ -124,6 +124,15 @@ void cli_print_json(json_t *v)
 	json_decref(v);
 }
 
+/* wants_help - 1 when a command's options (ARGV[1..], up to "--") ask for its help */
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
@@ -153,7 +162,9 @@ int main(int argc, char **argv)
 		if (strcmp(name, commands[i].name) != 0)
 			continue;
 		char err[1024];
-		if (conf_load(cli.conf_path, &cli.conf, err, sizeof err) < 0) {
+		if (wants_help(argc - cmd_index, argv + cmd_index)) {
+			conf_defaults(&cli.conf);	/* help reads no configuration */
+		} else if (conf_load(cli.conf_path, &cli.conf, err, sizeof err) < 0) {
 			cli_error("%s", err);
 			return CLI_USAGE;
 		}

@@ -54,5 +54,5 @@ check_equal "the garbage TNEF leaves a warning saying why" \
 
 # crmctl parse --json stays JSON (libytnef prints its errors on stdout)
 check "parse --json of every TNEF message is valid JSON" \
-	sh -c "for f in '$TMP'/m/*.eml; do '$CRMCTL' parse --json \"\$f\" | python3 -m json.tool > /dev/null || exit 1; done"
+	sh -c "for f in '$TMP'/m/*.eml; do '$CRMCTL' -c '$TMP/c.conf' parse --json \"\$f\" | python3 -m json.tool > /dev/null || exit 1; done"
 exit 0

@@ -4,7 +4,15 @@
 
 check "crmctl -V prints the version" sh -c "'$CRMCTL' -V | grep -q '^crmctl [0-9]'"
 check "crmctl --help lists the import command" sh -c "'$CRMCTL' --help | grep -q 'import PATH'"
-check "crmctl import --help succeeds" "$CRMCTL" import --help
+check "crmctl import --help succeeds" "$CRMCTL" -c "$TMP/none.conf" import --help
+# a command's help reads no configuration (not the system's, not a bad one)
+printf 'NoSuchKey 1\n' > "$TMP/poison.conf"
+for cmd in import stats threads show contacts accounts parse spool status rules deals user "user list" \
+	export disconnect reconnect mailboxes forget purge hold release holds; do
+	"$CRMCTL" -c "$TMP/poison.conf" $cmd --help > "$TMP/help.out" 2> "$TMP/help.err"
+	check_equal "crmctl $cmd --help reads no configuration" "0 0" \
+		"$? $(grep -c poison "$TMP/help.err")"
+done
 
 "$CRMCTL" > /dev/null 2>&1
 check_equal "no command is a usage error (exit 2)" 2 $?
