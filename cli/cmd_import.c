@@ -5,7 +5,8 @@
  * the same ingest pipeline as the milter.  Importing the same mail again
  * adds nothing.  A message that fails is named with its file (and mbox
  * offset) and reason, and the run goes on.  Prints "imported N, duplicates
- * D, failed F" at the end; exit status 1 when anything failed.
+ * D, failed F" at the end; exit status 1 when anything failed.  The next
+ * messages are parsed on the other cores while one is written (ingest_ahead).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -45,20 +46,29 @@ static void on_outcome(const struct ingest_outcome *o, void *arg)
 }
 
 /*
- * with_retry - run ingest_add or ingest_flush, retrying while the store is
- * busy; returns the final store_err class.
+ * with_retry - add MSG (NULL: write what is added), retrying while the
+ * store is busy; returns the final store_err class.  A failed add did not
+ * take MSG, so it is added again.
  */
-static int with_retry(struct ingest *in, const struct ingest_msg *msg, char *err, size_t errlen)
+static int with_retry(struct ingest_ahead *a, const struct ingest_msg *msg, char *err,
+		      size_t errlen)
 {
 	int rc = STORE_OK;
 	for (int attempt = 0; attempt <= IMPORT_RETRIES; attempt++) {
-		rc = msg ? ingest_add(in, msg, err, errlen) : ingest_flush(in, err, errlen);
+		rc = msg ? ingest_ahead_add(a, msg, err, errlen) : ingest_ahead_flush(a, err, errlen);
 		if (rc != STORE_EBUSY)
 			return rc;
-		msg = NULL;	/* the message is queued; only the batch is retried */
 		sleep(1);
 	}
 	return rc;
+}
+
+/* parsers - the threads that parse ahead: one per core but the writer's, at most 3 */
+static unsigned parsers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n <= 1 ? 0 : n > 4 ? 3 : (unsigned)n - 1;
 }
 
 /* skipped_text - ", skipped N" for the summary, "" when nothing was (static) */
@@ -84,7 +94,7 @@ static void name_skipped(const struct mail_source *src, struct import_counts *c)
 }
 
 /* import_path - import everything under one path; returns a CLI_* status */
-static int import_path(struct ingest *in, const char *path, struct import_counts *c)
+static int import_path(struct ingest_ahead *a, const char *path, struct import_counts *c)
 {
 	char err[1024], origin[4200];
 	struct mail_source *src;
@@ -120,7 +130,7 @@ static int import_path(struct ingest *in, const char *path, struct import_counts
 			.fallback_date = item.envelope_date, .source = STORE_SRC_IMPORT,
 			.originated = -1,
 		};
-		if (with_retry(in, &msg, err, sizeof err) != STORE_OK) {
+		if (with_retry(a, &msg, err, sizeof err) != STORE_OK) {
 			progress_clear(c->progress);
 			cli_error("%s", err);
 			mail_source_close(src);
@@ -182,18 +192,25 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		return rc == STORE_EINVAL ? CLI_USAGE : CLI_STORE;
 	}
 	print_rules_warnings(cli, in);
+	struct ingest_ahead *a;
+	if (ingest_ahead_open(in, parsers(), &a, err, sizeof err) < 0) {
+		cli_error("%s", err);
+		ingest_close(in);
+		return CLI_STORE;
+	}
 	c.progress = progress_new();
 	int status = CLI_OK;
 	for (int i = optind; i < argc && status != CLI_STORE; i++) {
-		int r = import_path(in, argv[i], &c);
+		int r = import_path(a, argv[i], &c);
 		if (r != CLI_OK)
 			status = r;
 	}
-	if (status != CLI_STORE && with_retry(in, NULL, err, sizeof err) != STORE_OK) {
+	if (status != CLI_STORE && with_retry(a, NULL, err, sizeof err) != STORE_OK) {
 		cli_error("%s", err);
 		status = CLI_STORE;
 	}
 	progress_free(c.progress);
+	ingest_ahead_close(a);
 	ingest_close(in);
 	if (!quiet)
 		printf("imported %" PRIu64 ", duplicates %" PRIu64 ", failed %" PRIu64 "%s\n",

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ingest.h"
+#include "ingest_int.h"
 
 /* the rules' decisions in the store's terms; everything points into dec */
 struct conv {
@@ -459,35 +459,23 @@ int ingest_flush(struct ingest *in, char *err, size_t errlen)
 	return STORE_OK;
 }
 
-/* ingest_add - see ingest.h */
-int ingest_add(struct ingest *in, const struct ingest_msg *msg, char *err, size_t errlen)
+/* ingest_queue - see ingest_int.h */
+int ingest_queue(struct ingest *in, const struct ingest_msg *msg, char *raw, char *origin,
+		 struct mail_record *rec, char *err, size_t errlen)
 {
 	if (in->n == INGEST_BATCH_MESSAGES || in->bytes + msg->len > INGEST_BATCH_BYTES) {
 		int rc = ingest_flush(in, err, errlen);
 		if (rc != STORE_OK)
 			return rc;
 	}
-	struct mail_parse_opts popts = {
-		.fallback_date = msg->fallback_date,
-		.truncated = msg->truncated,
-	};
-	struct mail_record *rec = NULL;
-	if (mail_parse(msg->raw, msg->len, &popts, &rec) < 0) {
-		report_failure(in, msg->origin, msg->len ? "out of memory" : "empty message");
-		return STORE_OK;
+	if (!rec || !raw || !origin) {
+		report_failure(in, msg->origin, rec || msg->len ? "out of memory" : "empty message");
+		goto drop;
 	}
 	struct queued *q = &in->q[in->n];
-	q->raw = malloc(msg->len ? msg->len : 1);
-	q->origin = strdup(msg->origin ? msg->origin : "");
-	if (!q->raw || !q->origin) {
-		free(q->raw);
-		free(q->origin);
-		mail_record_free(rec);
-		report_failure(in, msg->origin, "out of memory");
-		return STORE_OK;
-	}
-	memcpy(q->raw, msg->raw, msg->len);
+	q->raw = raw;
 	q->len = msg->len;
+	q->origin = origin;
 	q->rec = rec;
 	enum store_direction dir = store_direction_of(in->store, rec, msg->originated);
 	struct rules *rules = ingest_rules(in);
@@ -495,11 +483,8 @@ int ingest_add(struct ingest *in, const struct ingest_msg *msg, char *err, size_
 			 &q->conv);
 	rules_unref(rules);
 	if (drc < 0) {
-		free(q->raw);
-		free(q->origin);
-		mail_record_free(rec);
 		report_failure(in, msg->origin, "out of memory");
-		return STORE_OK;
+		goto drop;
 	}
 	q->item = (struct store_item){
 		.rec = rec,
@@ -514,6 +499,43 @@ int ingest_add(struct ingest *in, const struct ingest_msg *msg, char *err, size_
 	in->n++;
 	in->bytes += msg->len;
 	return STORE_OK;
+drop:
+	free(raw);
+	free(origin);
+	mail_record_free(rec);
+	return STORE_OK;
+}
+
+/* ingest_parse - see ingest_int.h */
+struct mail_record *ingest_parse(const struct ingest_msg *msg)
+{
+	struct mail_parse_opts popts = {
+		.fallback_date = msg->fallback_date,
+		.truncated = msg->truncated,
+	};
+	struct mail_record *rec = NULL;
+
+	if (!msg->raw || !msg->len || mail_parse(msg->raw, msg->len, &popts, &rec) < 0)
+		return NULL;
+	return rec;
+}
+
+/* ingest_add - see ingest.h */
+int ingest_add(struct ingest *in, const struct ingest_msg *msg, char *err, size_t errlen)
+{
+	char *raw = malloc(msg->len ? msg->len : 1), *origin = strdup(msg->origin ? msg->origin : "");
+	struct mail_record *rec = ingest_parse(msg);
+	int rc;
+
+	if (raw)
+		memcpy(raw, msg->raw, msg->len);
+	rc = ingest_queue(in, msg, raw, origin, rec, err, errlen);
+	if (rc != STORE_OK) {
+		free(raw);
+		free(origin);
+		mail_record_free(rec);
+	}
+	return rc;
 }
 
 /* ingest_store - see ingest.h */

@@ -72,12 +72,45 @@ int ingest_open(const struct conf *conf, ingest_report_fn report, void *arg,
 		struct ingest **out, char *err, size_t errlen);
 
 /*
- * ingest_add - parse one message and queue it; writes the batch when it is
- * full.  Returns 0, or a store_err class when writing a batch failed (the
- * batch is kept: ingest_flush() retries it).  A message that cannot be
- * parsed is reported failed and is not an error of the call.
+ * ingest_add - parse one message and queue it; writes the batch first when
+ * it is full.  Returns 0, or a store_err class when writing the batch
+ * failed: the batch is kept and MSG was not queued, so the same call can be
+ * made again.  A message that cannot be parsed is reported failed and is
+ * not an error of the call.
  */
 int ingest_add(struct ingest *in, const struct ingest_msg *msg, char *err, size_t errlen);
+
+/*
+ * Parsing ahead: crmctl import reads messages in order and one thread
+ * writes the store, while GMime's parse, a third of the work, needs no
+ * store.  An ingest_ahead parses the next messages on WORKERS threads and
+ * queues them in the order they were added, so the store ends as with
+ * ingest_add alone.  At most INGEST_AHEAD_SLOTS messages, and
+ * INGEST_AHEAD_BYTES of them unless one is larger, are held (copied).
+ *
+ * ingest_ahead_open - start WORKERS threads (0: parse on the caller's
+ * thread, as ingest_add does) for IN, which must outlive it.  Returns 0, or
+ * -1 with ERR set (no memory, no thread).  Free with ingest_ahead_close().
+ *
+ * ingest_ahead_add - copy MSG in; when the ring is full, first queue the
+ * oldest message (waiting for its parse).  Returns 0 when MSG was taken, or
+ * the store_err class of a failed batch write: then MSG was not taken, and
+ * the same call can be made again.
+ *
+ * ingest_ahead_flush - queue every message added and write the batch; 0 or
+ * a store_err class (nothing is lost: call it again).
+ *
+ * ingest_ahead_close - stop the threads and drop what is not written.
+ */
+#define INGEST_AHEAD_SLOTS (INGEST_BATCH_MESSAGES + 64)
+#define INGEST_AHEAD_BYTES (INGEST_BATCH_BYTES + 16u * 1024 * 1024)
+struct ingest_ahead;
+int ingest_ahead_open(struct ingest *in, unsigned workers, struct ingest_ahead **out, char *err,
+		      size_t errlen);
+int ingest_ahead_add(struct ingest_ahead *a, const struct ingest_msg *msg, char *err,
+		     size_t errlen);
+int ingest_ahead_flush(struct ingest_ahead *a, char *err, size_t errlen);
+void ingest_ahead_close(struct ingest_ahead *a);
 
 /* ingest_flush - write what is queued; 0 or a store_err class (queue kept) */
 int ingest_flush(struct ingest *in, char *err, size_t errlen);
