@@ -172,6 +172,15 @@ check_grep "the two small images (signature PNG, SVG) are folded as inline image
 	'<details class="att-inline"><summary>2 inline images</summary><ul class="att"><li><a class="fname" href="/threads/'"$FILES/attachments/${IDS[0]}"'">image001.png</a>.*logo.svg</a>.*</ul></details>' "$TMP/body"
 check_grep "the hostile name is escaped on the page" '&quot;../../evil\\&quot; X-Injected: 1 résumé.txt</a>' "$TMP/body"
 
+# ---- a real browser follows the links ----
+if command -v chromium > /dev/null 2>&1; then
+	timeout 120 python3 "$A/browser.py" "$U" "$FILES" setup.exe \
+		"$(sed -n 4p "$TMP/expected-parts" | cut -d' ' -f1)" chart.png ||
+		notok "the browser check ran to its end"
+else
+	skip "the browser follows the links" "chromium is not installed"
+fi
+
 # ---- bytes that cannot be given ----
 sqlite3 "$D/store.db" "UPDATE attachments SET sha256 = '$(printf '0%.0s' $(seq 64))' WHERE id = ${IDS[3]}"
 who alice "$FILES" "${IDS[3]}" 404 "a row whose sha256 the raw source no longer gives is 404"
