@@ -117,6 +117,11 @@ check_equal "a download keeps the viewer's other strict headers" "no-store|DENY|
 	"$(hdr Cache-Control)|$(hdr X-Frame-Options)|$(hdr Referrer-Policy)"
 check_equal "HEAD answers 200 with the length and no body" "200 142 0" \
 	"$(curl -s -I -b "$TMP/jar.alice" "$U/threads/$FILES/attachments/${IDS[1]}" -o "$TMP/head" -w '%{http_code}') $(tr -d '\r' < "$TMP/head" | sed -n 's/^Content-Length: //p') $(curl -s -I -b "$TMP/jar.alice" "$U/threads/$FILES/attachments/${IDS[1]}" -o /dev/null -w '%{size_download}')"
+FAKE=$(thread_of att-fake@acme.com)
+get alice "/threads/$FAKE/attachments/$(rows att-fake@acme.com)" > /dev/null
+check_equal "HTML that calls itself image/png is sent as octet-stream, attachment" \
+	"application/octet-stream|attachment; filename=\"shot.png\"; filename*=UTF-8''shot.png" \
+	"$(hdr Content-Type)|$(hdr Content-Disposition)"
 check_equal "the /api form sends the same bytes" "200 $(sed -n 2p "$TMP/expected-parts" | cut -d' ' -f1)" \
 	"$(get alice "/api/threads/$FILES/attachments/${IDS[1]}") $(sha256sum < "$TMP/body" | cut -d' ' -f1)"
 

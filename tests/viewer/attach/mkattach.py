@@ -11,6 +11,7 @@ usage: mkattach.py OUTDIR
   initech-1.eml an Initech thread (participants; others see metadata) with a PDF
   initech-2.eml an Initech reply that puts ivan in To, with a PDF of its own
   hr.eml        an HR thread (participants only) with a PDF
+  fake.eml      a workspace thread with HTML that calls itself image/png
 
 The bytes are made here (a PNG is drawn with zlib); the test reads them back
 from the .eml files with Python's email module, not from this script.
@@ -180,6 +181,10 @@ def main():
                           "HR <hr@example.com>, Carol Diaz <carol@example.com>",
                           "Salary bands file", "att-hr@payroll-partner.de", "bands.pdf"),
     }
+    msgs["fake.eml"] = one_pdf("Dave Miller <dave@acme.com>", "Bob <bob@example.com>",
+                               "Screenshot", "att-fake@acme.com", "shot.png").replace(
+        "application/pdf", "image/png").replace(
+        b64(PDF.replace(b"1.4", b"att")), b64(b"<html><script>alert('png')</script></html>\n"))
     for name, text in msgs.items():
         with open(os.path.join(out, name), "w") as fh:
             fh.write(text)
