@@ -291,6 +291,7 @@ static void add_attachment(struct walk *w, GMimeObject *obj)
 	a->content_type = mime_type(obj);
 	if (!hash_uuencoded(obj, &a->size, a->sha256))
 		hash_object(obj, &a->size, a->sha256);
+	mail_capture_object(w->ctx, rec->n_attachments - 1, obj);
 }
 
 /* note_report_part - remember report parts of the outer message for flags.c */

@@ -122,6 +122,26 @@ int mail_parse(const char *raw, size_t len, const struct mail_parse_opts *opts,
 /* mail_record_free - free a record and everything in it; NULL is fine */
 void mail_record_free(struct mail_record *rec);
 
+/* one attachment's decoded bytes (mail_attachment_bytes) */
+struct mail_part_bytes {
+	unsigned char *data;   /* the bytes (malloc()ed, NUL after the last one): free() */
+	size_t len;
+	char sha256[65];       /* hex of the bytes: what mail_parse stored for it */
+	size_t n_attachments;  /* attachments the message lists in all */
+};
+
+/*
+ * mail_attachment_bytes - the decoded bytes of attachment INDEX (0-based)
+ * of the message RAW/LEN, in the order mail_parse lists its attachments:
+ * MIME parts, forwarded messages, the files of a winmail.dat (TNEF) and
+ * uuencoded parts alike, each decoded exactly as its size and sha256 were
+ * computed (line ends of 7bit, 8bit and quoted-printable parts as LF).
+ * The message is parsed again in full.  Returns 0 with *out filled, 1
+ * when the message lists no attachment INDEX (out->n_attachments says how
+ * many it has), -1 when LEN is 0 or memory runs out.
+ */
+int mail_attachment_bytes(const char *raw, size_t len, size_t index, struct mail_part_bytes *out);
+
 /*
  * mail_snippet - the first MAIL_SNIPPET_CHARS characters of BODY outside the
  * QUOTES spans (sorted), white space collapsed to single spaces, cut on a

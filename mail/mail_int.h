@@ -10,6 +10,7 @@
  *   addr.c     address normalisation, address lists, domains, free-mail list
  *   subject.c  subject normalisation and Outlook Thread-Index keys
  *   body.c     MIME walk: text body choice, attachments, report parts
+ *   attach.c   the decoded bytes of one attachment (mail_attachment_bytes)
  *   text.c     the readable text of a text part
  *   tnef.c     winmail.dat (application/ms-tnef): its files and its body (libytnef)
  *   tnef_check.c  is a TNEF stream safe to hand to libytnef
@@ -46,6 +47,16 @@ struct mail_walk_facts {
 	int returned_message;        /* message/rfc822 or text/rfc822-headers in the outer message */
 };
 
+/*
+ * what mail_attachment_bytes() asks of a parse: the decoded bytes of
+ * attachment INDEX (0-based, in the order the record lists them), kept
+ * when the walk lists it (body.c, tnef.c)
+ */
+struct mail_capture {
+	size_t index;
+	GByteArray *bytes;            /* NULL until found; the caller frees it */
+};
+
 /* the state of one mail_parse() call */
 struct mail_ctx {
 	struct mail_record *rec;
@@ -59,6 +70,7 @@ struct mail_ctx {
 	struct mail_walk_facts facts;
 	GString *tnef_text;           /* body a TNEF part carried, or NULL (body.c frees) */
 	int tnef_html;                /* tnef_text was made from HTML */
+	struct mail_capture *capture; /* NULL, or the attachment whose bytes to keep */
 };
 
 /* prepare.c */
@@ -68,6 +80,8 @@ GByteArray *mail_prepare(const char *raw, size_t len, unsigned *closed);
 GByteArray *mail_uudecode(const char *s, size_t len);
 
 /* parse.c */
+int mail_parse_with(const char *raw, size_t len, const struct mail_parse_opts *opts,
+		    struct mail_capture *capture, struct mail_record **out);
 void mail_warn(struct mail_record *rec, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 char *mail_header_text(struct mail_ctx *ctx, const char *raw_value);
 char *mail_unfold(const char *value, size_t cap);
@@ -88,6 +102,10 @@ void mail_addrs_free(struct mail_addrs *a);
 
 /* body.c */
 void mail_body_walk(struct mail_ctx *ctx);
+
+/* attach.c */
+void mail_capture_object(struct mail_ctx *ctx, size_t index, GMimeObject *obj);
+void mail_capture_data(struct mail_ctx *ctx, size_t index, const unsigned char *d, size_t len);
 
 /* text.c */
 GString *mail_part_text(struct mail_record *rec, GMimeTextPart *plain, GMimeTextPart *html);

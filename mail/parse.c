@@ -2,7 +2,7 @@
  * parse.c - mail_parse: raw message bytes into a struct mail_record
  *
  * Public: mail_init, mail_parse, mail_record_free.
- * Private helpers shared with the other files: mail_warn, mail_unfold,
+ * Private helpers shared with the other files: mail_parse_with, mail_warn, mail_unfold,
  * mail_header_text, mail_header_raw, mail_cap_utf8, mail_plain_body.
  *
  * One parse runs GMime over the bytes once, then fills the record in
@@ -809,13 +809,14 @@ static void trim_body_end(struct mail_record *rec)
 }
 
 /*
- * mail_parse - parse raw bytes into a new record (see mail.h)
+ * mail_parse_with - mail_parse, and when CAPTURE is not NULL the decoded
+ * bytes of attachment CAPTURE->index kept on the way (attach.c)
  *
  * Returns 0 with *out set (free with mail_record_free()), or -1 with *out
  * NULL when len is 0.  GLib aborts when memory runs out.
  */
-int mail_parse(const char *raw, size_t len, const struct mail_parse_opts *opts,
-	       struct mail_record **out)
+int mail_parse_with(const char *raw, size_t len, const struct mail_parse_opts *opts,
+		    struct mail_capture *capture, struct mail_record **out)
 {
 	struct mail_ctx ctx;
 	struct mail_record *rec;
@@ -829,6 +830,7 @@ int mail_parse(const char *raw, size_t len, const struct mail_parse_opts *opts,
 	rec = g_new0(struct mail_record, 1);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.rec = rec;
+	ctx.capture = capture;
 	prepared = mail_prepare(raw, len, &closed);
 	ctx.prepared = prepared;
 	ctx.raw = (const char *)prepared->data;
@@ -865,6 +867,13 @@ int mail_parse(const char *raw, size_t len, const struct mail_parse_opts *opts,
 	g_byte_array_free(prepared, TRUE);
 	*out = rec;
 	return 0;
+}
+
+/* mail_parse - parse raw bytes into a new record (see mail.h) */
+int mail_parse(const char *raw, size_t len, const struct mail_parse_opts *opts,
+	       struct mail_record **out)
+{
+	return mail_parse_with(raw, len, opts, NULL, out);
 }
 
 /* free_strv - free N strings and the vector */

@@ -218,9 +218,11 @@ static const unsigned char *file_bytes(Attachment *a, size_t *len)
 	return (const unsigned char *)"";
 }
 
-/* list_files - each file of T as an attachment of REC (warns once, via *FULL, at the cap) */
-static void list_files(struct mail_record *rec, TNEFStruct *t, const char *charset, int *full)
+/* list_files - each file of T as an attachment of ctx->rec (warns once, via *FULL, at the cap) */
+static void list_files(struct mail_ctx *ctx, TNEFStruct *t, const char *charset, int *full)
 {
+	struct mail_record *rec = ctx->rec;
+
 	for (Attachment *a = t->starting_attach.next; a != NULL && !*full; a = a->next) {
 		struct mail_attachment *m;
 		const unsigned char *data;
@@ -244,6 +246,7 @@ static void list_files(struct mail_record *rec, TNEFStruct *t, const char *chars
 		digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
 		g_strlcpy(m->sha256, digest ? digest : "", sizeof(m->sha256));
 		g_free(digest);
+		mail_capture_data(ctx, rec->n_attachments - 1, data, len);
 	}
 }
 
@@ -350,7 +353,7 @@ int mail_tnef_expand(struct mail_ctx *ctx, GMimePart *part, int inner, int *full
 		goto out;
 	}
 	charset = stream_charset(&t, cpbuf);
-	list_files(rec, &t, charset, full);
+	list_files(ctx, &t, charset, full);
 	if (!inner && ctx->tnef_text == NULL && (text = body_text(&t, charset, &html)) != NULL) {
 		mail_text_normalise_newlines(text);
 		trim(text);

@@ -499,10 +499,52 @@ int store_view_record(struct store *st, const struct store_viewer *who, enum sto
  *   "items": the messages the user sees, in date order, each at its own level
  *   {"id", "access", "date", "direction", "from", "to", "cc", "attachments" (count
  *   below everything), "log": {"status", "reason", "rule"}} and, by level,
- *   "subject"; "bcc", "flags", "body", "quotes", "attachments": [{"filename",
- *   "content_type", "size"}].  A rule's "file" is whole only for full_paths. */
+ *   "subject"; "bcc", "flags", "body", "quotes", "attachments": [{"id" (the row:
+ *   store_view_attachment), "filename", "content_type", "size"}].  A rule's "file" is whole only for full_paths. */
 int store_view_thread(struct store *st, const struct store_viewer *who, int64_t id,
 		      int limit, int offset, json_t **out, char *err, size_t errlen);
+
+/* ---- attachment downloads (storage/view_attach.c) ---- */
+
+#define STORE_VIEW_ATTACH_MAX (64u * 1024 * 1024) /* bytes of raw source read, and of an attachment */
+
+/* what a download of one attachment may give the user asking */
+enum store_attach_state {
+	STORE_ATTACH_OK,         /* data holds the bytes */
+	STORE_ATTACH_HIDDEN,     /* the user sees the message below "everything": no bytes */
+	STORE_ATTACH_NOT_KEPT,   /* the store keeps no full raw source of the message */
+	STORE_ATTACH_TOO_LARGE,  /* raw source or attachment above STORE_VIEW_ATTACH_MAX */
+	STORE_ATTACH_CHANGED,    /* the raw source no longer gives the part the row describes */
+};
+
+struct store_attachment {
+	int64_t id, thread_id, message_id;
+	int index;                     /* 1-based position among its message's attachments */
+	const char *access;            /* the user's level of the message: "metadata"... (static) */
+	const char *thread_access;     /* ...and of the thread */
+	enum store_attach_state state;
+	char *filename;                /* "everything" only, else NULL; may be NULL */
+	char *content_type;            /* as stored ("type/subtype"), "everything" only */
+	uint64_t size;                 /* as stored */
+	unsigned char *data;           /* STORE_ATTACH_OK: the decoded bytes */
+	size_t len;
+};
+
+/*
+ * store_view_attachment - attachment row AID of thread TID as WHO may
+ * download it: *out NULL when there is no such attachment in that thread,
+ * or the user may see neither the thread nor its message (as
+ * store_view_thread); else a new record (store_attachment_free) whose
+ * state says whether data holds the bytes.  The bytes are the part's,
+ * found by parsing the message's raw source again (mail_attachment_bytes,
+ * by its position among the message's attachments) and checked against
+ * the row's size and sha256.  Returns STORE_OK or an error class with err.
+ */
+int store_view_attachment(struct store *st, const struct store_viewer *who, int64_t tid,
+			  int64_t aid, struct store_attachment **out, char *err, size_t errlen);
+
+/* store_attachment_free - free A and its bytes; NULL is fine */
+void store_attachment_free(struct store_attachment *a);
 
 /* store_view_unassigned - {"total", "offset", "limit", "items": [summaries]}: the
  *   visible threads no rule could place, newest first, each with "unassigned" */

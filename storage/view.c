@@ -884,6 +884,7 @@ static int add_attachments(struct store *st, sqlite3_stmt *s, json_t *m, int64_t
 			continue;
 		}
 		o = json_object();
+		json_object_set_new(o, "id", store_json_int(s, 3));
 		json_object_set_new(o, "filename", view_col_text(s, 0));
 		json_object_set_new(o, "content_type", view_col_text(s, 1));
 		json_object_set_new(o, "size", store_json_int(s, 2));
@@ -970,7 +971,7 @@ static int thread_items(struct store *st, const struct store_viewer *who, json_t
 			   " LIMIT :limit OFFSET :offset", who);
 	c.people = view_prep(st, "SELECT role, name, address FROM participants WHERE message_id = ?1"
 			     " AND role IN ('from', 'to', 'cc', 'bcc') ORDER BY pos, address", NULL);
-	c.atts = view_prep(st, "SELECT filename, content_type, size FROM attachments"
+	c.atts = view_prep(st, "SELECT filename, content_type, size, id FROM attachments"
 			   " WHERE message_id = ?1 ORDER BY id", NULL);
 	if (c.msgs && c.people && c.atts) {
 		view_bind_id(c.msgs, tid);

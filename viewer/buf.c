@@ -84,6 +84,15 @@ void vbuf_free(struct vbuf *b)
 	memset(b, 0, sizeof *b);
 }
 
+/* vbuf_adopt - take P (N bytes and a NUL, malloc()ed) as B's contents */
+void vbuf_adopt(struct vbuf *b, char *p, size_t n)
+{
+	vbuf_free(b);
+	b->p = p;
+	b->len = n;
+	b->cap = n + 1;
+}
+
 /* vbuf_take - hand the text over; see view_int.h */
 char *vbuf_take(struct vbuf *b, size_t *len)
 {

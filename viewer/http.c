@@ -28,10 +28,13 @@ struct view_server {
 	unsigned port;
 };
 
-/* the headers of every response */
+/* the viewer's Content-Security-Policy; a download's adds "sandbox" */
+#define VIEW_CSP "default-src 'none'; style-src 'self'; img-src 'self';" \
+	" form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+/* the headers of every response (the CSP first) */
 static const char *const strict_headers[][2] = {
-	{ "Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self';"
-	  " form-action 'self'; frame-ancestors 'none'; base-uri 'none'" },
+	{ "Content-Security-Policy", VIEW_CSP },
 	{ "X-Content-Type-Options", "nosniff" },
 	{ "Referrer-Policy", "no-referrer" },
 	{ "X-Frame-Options", "DENY" },
@@ -189,8 +192,12 @@ static enum MHD_Result respond(struct view_req *r)
 		free(body);
 		return MHD_NO;
 	}
-	for (size_t i = 0; i < sizeof strict_headers / sizeof strict_headers[0]; i++)
+	for (size_t i = r->sandbox ? 1 : 0; i < sizeof strict_headers / sizeof strict_headers[0]; i++)
 		MHD_add_response_header(resp, strict_headers[i][0], strict_headers[i][1]);
+	if (r->sandbox)
+		MHD_add_response_header(resp, "Content-Security-Policy", VIEW_CSP "; sandbox");
+	if (r->disposition)
+		MHD_add_response_header(resp, "Content-Disposition", r->disposition);
 	if (r->app->tls)
 		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 	MHD_add_response_header(resp, "Content-Type",
@@ -266,6 +273,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	ret = respond(&r);
 	free(r.cookie);
 	free(r.location);
+	free(r.disposition);
 	return ret;
 }
 

@@ -1,7 +1,8 @@
 /*
  * pages_thread.c - one thread: every message in order with from/to/cc,
  * date, direction, its text body with quoted history folded, attachments
- * (name, type, size), and why the thread is here: the rules that logged
+ * (name linked to its download, type, size; small images folded as
+ * "N inline images"), and why the thread is here: the rules that logged
  * it, associated it, captured its contacts and set its visibility
  *
  * Public (view_int.h): page_thread.  The body is shown as escaped text in
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include "view_int.h"
+
+#define VIEW_SMALL_IMAGE (30 * 1024) /* bytes below which an image is folded as inline */
 
 /* body_html - BODY with its QUOTES spans folded */
 static void body_html(struct vbuf *b, json_t *body, json_t *quotes)
@@ -47,10 +50,42 @@ static void body_html(struct vbuf *b, json_t *body, json_t *quotes)
 	vbuf_puts(b, "</div>");
 }
 
-/* attachments_html - the attachment list (names and types from mail: escaped) */
-static void attachments_html(struct vbuf *b, json_t *atts)
+/*
+ * small_image - 1 when attachment A is an image under VIEW_SMALL_IMAGE
+ * bytes: what signatures and letterheads carry, listed folded.  The store
+ * keeps no Content-Disposition or Content-ID, so the type and size decide.
+ */
+static int small_image(json_t *a)
 {
-	size_t i;
+	const char *type = json_string_value(json_object_get(a, "content_type"));
+
+	return type && strncmp(type, "image/", 6) == 0 &&
+	       json_integer_value(json_object_get(a, "size")) < VIEW_SMALL_IMAGE;
+}
+
+/* attachment_li - one attachment: its name linked to its download, type, size */
+static void attachment_li(struct vbuf *b, json_t *a, long long tid)
+{
+	vbuf_printf(b, "<li><a class=\"fname\" href=\"/threads/%lld/attachments/%lld\">", tid,
+		    (long long)json_integer_value(json_object_get(a, "id")));
+	if (json_string_length(json_object_get(a, "filename")))
+		html_text(b, json_object_get(a, "filename"));
+	else
+		vbuf_puts(b, "(no name)");
+	vbuf_puts(b, "</a> <span class=\"ctype\">");
+	html_text(b, json_object_get(a, "content_type"));
+	vbuf_puts(b, "</span> <span class=\"size\">");
+	html_size(b, json_integer_value(json_object_get(a, "size")));
+	vbuf_puts(b, "</span></li>");
+}
+
+/*
+ * attachments_html - the attachment list of a message of thread TID
+ * (names and types from mail: escaped), small images folded apart
+ */
+static void attachments_html(struct vbuf *b, json_t *atts, long long tid)
+{
+	size_t i, n_small = 0;
 	json_t *a;
 
 	if (json_is_integer(atts)) {
@@ -61,20 +96,24 @@ static void attachments_html(struct vbuf *b, json_t *atts)
 	}
 	if (!json_array_size(atts))
 		return;
-	vbuf_puts(b, "<h4 class=\"att\">Attachments</h4><ul class=\"att\">");
-	json_array_foreach(atts, i, a) {
-		vbuf_puts(b, "<li><span class=\"fname\">");
-		if (json_string_length(json_object_get(a, "filename")))
-			html_text(b, json_object_get(a, "filename"));
-		else
-			vbuf_puts(b, "(no name)");
-		vbuf_puts(b, "</span> <span class=\"ctype\">");
-		html_text(b, json_object_get(a, "content_type"));
-		vbuf_puts(b, "</span> <span class=\"size\">");
-		html_size(b, json_integer_value(json_object_get(a, "size")));
-		vbuf_puts(b, "</span></li>");
+	json_array_foreach(atts, i, a)
+		n_small += (size_t)small_image(a);
+	vbuf_puts(b, "<h4 class=\"att\">Attachments</h4>");
+	if (n_small < json_array_size(atts)) {
+		vbuf_puts(b, "<ul class=\"att\">");
+		json_array_foreach(atts, i, a)
+			if (!small_image(a))
+				attachment_li(b, a, tid);
+		vbuf_puts(b, "</ul>");
 	}
-	vbuf_puts(b, "</ul>");
+	if (!n_small)
+		return;
+	vbuf_printf(b, "<details class=\"att-inline\"><summary>%zu inline image%s</summary>"
+		    "<ul class=\"att\">", n_small, n_small == 1 ? "" : "s");
+	json_array_foreach(atts, i, a)
+		if (small_image(a))
+			attachment_li(b, a, tid);
+	vbuf_puts(b, "</ul></details>");
 }
 
 /* people_row - "<dt>LABEL</dt><dd>people</dd>" when LIST is not empty */
@@ -87,8 +126,8 @@ static void people_row(struct vbuf *b, const char *label, json_t *list)
 	vbuf_puts(b, "</dd>");
 }
 
-/* message_html - one message */
-static void message_html(struct vbuf *b, json_t *m)
+/* message_html - one message of thread TID */
+static void message_html(struct vbuf *b, json_t *m, long long tid)
 {
 	const char *dir = json_string_value(json_object_get(m, "direction"));
 	json_t *log = json_object_get(m, "log"), *flags = json_object_get(m, "flags"), *f;
@@ -123,7 +162,7 @@ static void message_html(struct vbuf *b, json_t *m)
 		vbuf_puts(b, "<p class=\"hidden\">(body not shown: this page is long enough)</p>");
 	else
 		vbuf_puts(b, "<p class=\"hidden\">(content not shown to you)</p>");
-	attachments_html(b, json_object_get(m, "attachments"));
+	attachments_html(b, json_object_get(m, "attachments"), tid);
 	vbuf_puts(b, "<p class=\"log\">");
 	html_text(b, json_object_get(log, "status"));
 	if (json_string_length(json_object_get(log, "reason"))) {
@@ -203,7 +242,7 @@ static void thread_html(struct view_req *r, json_t *t)
 	vbuf_puts(b, "</p>");
 	why_html(b, t);
 	json_array_foreach(json_object_get(t, "items"), i, m)
-		message_html(b, m);
+		message_html(b, m, (long long)json_integer_value(json_object_get(t, "id")));
 	snprintf(base, sizeof base, "/threads/%lld",
 		 (long long)json_integer_value(json_object_get(t, "id")));
 	json_object_set_new(t, "total", json_integer(json_integer_value(json_object_get(t, "messages"))));

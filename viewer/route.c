@@ -6,7 +6,8 @@
  * (metrics.c); every other path needs a user (a page redirects to the
  * login form, the API answers 401).  /api/PATH is the JSON form of PATH.
  * Ids in paths are decimal, 1 to 18 digits, no leading zero; anything else
- * is a 404.
+ * is a 404.  /threads/TID/attachments/AID is attachment row AID of thread
+ * TID, its bytes (pages_attach.c), under /api/ too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,23 @@ static int64_t id_after(const char *path, const char *prefix)
 	return id;
 }
 
+/* attachment_ids - TID and AID of "/threads/TID/attachments/AID"; 1, or 0 when P is not that */
+static int attachment_ids(const char *p, int64_t *tid, int64_t *aid)
+{
+	static const char mid[] = "/attachments/";
+	const char *slash;
+	char head[48];
+
+	if (strncmp(p, "/threads/", 9) != 0 || !(slash = strchr(p + 9, '/')) ||
+	    (size_t)(slash - p) >= sizeof head || strncmp(slash, mid, sizeof mid - 1) != 0)
+		return 0;
+	memcpy(head, p, (size_t)(slash - p));
+	head[slash - p] = '\0';
+	*tid = id_after(head, "/threads/");
+	*aid = id_after(slash, mid);
+	return *tid && *aid;
+}
+
 /* to_login - a page asked for without a session: go to the login form, back after */
 static void to_login(struct view_req *r)
 {
@@ -51,9 +69,10 @@ static void to_login(struct view_req *r)
 /* api_index - GET /api/: what there is */
 static void api_index(struct view_req *r)
 {
-	json_t *o = json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s]}", "endpoints", "/api/me",
+	json_t *o = json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s]}", "endpoints", "/api/me",
 			      "/api/accounts", "/api/accounts/ID", "/api/contacts",
 			      "/api/contacts/ID", "/api/deals", "/api/deals/ID", "/api/threads/ID",
+			      "/api/threads/ID/attachments/AID",
 			      "/api/unassigned", "/api/search?q=WORDS", "/api/mailboxes");
 
 	api_send(r, o);
@@ -67,7 +86,7 @@ static void route_user(struct view_req *r, const char *p)
 		{ "/contacts", "/contacts/", STORE_VIEW_CONTACTS },
 		{ "/deals", "/deals/", STORE_VIEW_DEALS },
 	};
-	int64_t id;
+	int64_t id, aid;
 
 	for (size_t i = 0; i < 3; i++) {
 		if (strcmp(p, records[i].list) == 0) {
@@ -81,6 +100,8 @@ static void route_user(struct view_req *r, const char *p)
 	}
 	if ((id = id_after(p, "/threads/")))
 		page_thread(r, id);
+	else if (attachment_ids(p, &id, &aid))
+		page_attachment(r, id, aid);
 	else if (strcmp(p, "/unassigned") == 0)
 		page_unassigned(r);
 	else if (strcmp(p, "/search") == 0)

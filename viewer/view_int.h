@@ -60,6 +60,8 @@ void vbuf_add(struct vbuf *b, const char *s, size_t n);
 void vbuf_puts(struct vbuf *b, const char *s);
 void vbuf_printf(struct vbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vbuf_free(struct vbuf *b);
+/* vbuf_adopt - B (emptied first) becomes the N bytes at P, malloc()ed with a NUL after them */
+void vbuf_adopt(struct vbuf *b, char *p, size_t n);
 /* vbuf_take - the text (NUL-terminated, malloc'd) and its length; B is emptied */
 char *vbuf_take(struct vbuf *b, size_t *len);
 
@@ -126,6 +128,8 @@ struct view_req {
 	char retry_after[24];          /* Retry-After value, or "" */
 	char *location;                /* Location (redirects), or NULL */
 	const char *allow;             /* Allow (405), or NULL */
+	char *disposition;             /* Content-Disposition (downloads), or NULL */
+	int sandbox;                   /* 1: the CSP adds "sandbox" (downloads) */
 	char log_note[160];            /* " thread=ID access=LEVEL" for the access log */
 };
 
@@ -245,6 +249,8 @@ void view_store_failed(struct view_req *r, const char *err);
 void page_records(struct view_req *r, enum store_view_kind kind);
 void page_record(struct view_req *r, enum store_view_kind kind, int64_t id);
 void page_thread(struct view_req *r, int64_t id);
+/* page_attachment - GET /threads/TID/attachments/AID: the attachment's bytes (pages_attach.c) */
+void page_attachment(struct view_req *r, int64_t tid, int64_t aid);
 void page_unassigned(struct view_req *r);
 void page_search(struct view_req *r);
 void page_mailboxes(struct view_req *r);
