@@ -294,6 +294,33 @@ static int own_domains_copy(struct store *st, const struct store_opts *o)
 }
 
 /*
+ * shm_hint - after a read-only open failed as read-only: when the reason is
+ * that this user cannot make PATH-shm (SQLite's readers of a WAL store need
+ * it) in a folder it cannot write, say so after the error in st->err
+ */
+static void shm_hint(struct store *st)
+{
+	char shm[4200], dir[4200], *slash;
+	size_t n;
+
+	snprintf(shm, sizeof shm, "%s-shm", st->path);
+	snprintf(dir, sizeof dir, "%s", st->path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	if (!st->err || access(shm, F_OK) == 0 || access(dir, W_OK) == 0)
+		return;
+	n = strlen(st->err);
+	snprintf(st->err + n, st->errlen - n,
+		 " (a reader makes %s, and user %u cannot write the folder %s: give the folder"
+		 " to the user the store belongs to)", shm, (unsigned)geteuid(), dir);
+}
+
+/*
  * apply_pragmas - foreign keys, durability (synchronous FULL: the milter
  * deletes its spool file once a batch commits), cache, page size, WAL and
  * the busy timeout.  Returns STORE_OK or an error class.
@@ -410,6 +437,8 @@ int store_open(const struct store_opts *opts, struct store **out, char *err, siz
 	rc = apply_pragmas(st, opts->busy_timeout_ms);
 	if (rc == STORE_OK)
 		rc = store_migrate(st);
+	if (rc == STORE_EREADONLY && st->readonly)
+		shm_hint(st);
 	if (rc == STORE_OK && !st->readonly)
 		rc = store_zdict_load(st);
 	if (rc != STORE_OK)
