@@ -13,19 +13,6 @@
 
 #include "mail_int.h"
 
-/* transport_line_ends - 1 when PART's line ends are the transport's (see body.c) */
-static int transport_line_ends(GMimePart *part)
-{
-	switch (g_mime_part_get_content_encoding(part)) {
-	case GMIME_CONTENT_ENCODING_BASE64:
-	case GMIME_CONTENT_ENCODING_UUENCODE:
-	case GMIME_CONTENT_ENCODING_BINARY:
-		return 0;
-	default:
-		return 1;
-	}
-}
-
 /* uu_bytes - PART's uuencoded content decoded by mail_uudecode (lost spaces forgiven) */
 static GByteArray *uu_bytes(GMimePart *part)
 {
@@ -46,43 +33,20 @@ static GByteArray *uu_bytes(GMimePart *part)
 
 /*
  * object_bytes - the decoded bytes of OBJ as body.c hashes them: a
- * uuencoded part by mail_uudecode, another part through GMime's decoder
- * (transport line ends made LF), a message part as its message is written
+ * uuencoded part by mail_uudecode, anything else by mail_object_decode
  */
 static GByteArray *object_bytes(GMimeObject *obj)
 {
-	GMimeStream *mem, *filtered;
+	GMimeStream *mem;
 	GByteArray *ba;
-	int lf = 1;
 
 	if (GMIME_IS_PART(obj) &&
 	    g_mime_part_get_content_encoding(GMIME_PART(obj)) == GMIME_CONTENT_ENCODING_UUENCODE)
 		return uu_bytes(GMIME_PART(obj));
-	if (GMIME_IS_PART(obj))
-		lf = transport_line_ends(GMIME_PART(obj));
 	mem = g_mime_stream_mem_new();
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-	filtered = g_mime_stream_filter_new(mem);
-	if (lf) {
-		GMimeFilter *f = g_mime_filter_dos2unix_new(FALSE);
-
-		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
-		g_object_unref(f);
-	}
-	if (GMIME_IS_PART(obj)) {
-		GMimeDataWrapper *dw = g_mime_part_get_content(GMIME_PART(obj));
-
-		if (dw != NULL)
-			g_mime_data_wrapper_write_to_stream(dw, filtered);
-	} else if (GMIME_IS_MESSAGE_PART(obj)) {
-		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-
-		if (m != NULL)
-			g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, filtered);
-	}
-	g_mime_stream_flush(filtered);
+	mail_object_decode(obj, mem, NULL);
 	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	g_object_unref(filtered);
 	g_object_unref(mem);
 	return ba;
 }

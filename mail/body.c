@@ -228,20 +228,10 @@ static int hash_uuencoded(GMimeObject *obj, uint64_t *size, char hex[65])
 	return 1;
 }
 
-/*
- * hash_object - decoded size and sha256 of OBJ, streamed
- *
- * A part's content is decoded through a checksum filter into a null
- * stream; a message part writes its message.  Nothing is kept in memory.
- * Where line ends are the transport's they are counted as LF, so the same
- * attachment read from an mbox (LF) or from the MTA (CRLF) hashes alike.
- */
-static void hash_object(GMimeObject *obj, uint64_t *size, char hex[65])
+/* mail_object_decode - see mail_int.h */
+void mail_object_decode(GMimeObject *obj, GMimeStream *out, GMimeFilter *extra)
 {
-	GMimeStream *null = g_mime_stream_null_new();
-	GMimeStream *filtered = g_mime_stream_filter_new(null);
-	GMimeFilter *ck = g_mime_filter_checksum_new(G_CHECKSUM_SHA256);
-	char *digest;
+	GMimeStream *filtered = g_mime_stream_filter_new(out);
 
 	if (line_ends_are_transport(obj)) {
 		GMimeFilter *lf = g_mime_filter_dos2unix_new(FALSE);
@@ -249,7 +239,8 @@ static void hash_object(GMimeObject *obj, uint64_t *size, char hex[65])
 		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), lf);
 		g_object_unref(lf);
 	}
-	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), ck);
+	if (extra)
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), extra);
 	if (GMIME_IS_PART(obj)) {
 		GMimeDataWrapper *dw = g_mime_part_get_content(GMIME_PART(obj));
 
@@ -262,12 +253,27 @@ static void hash_object(GMimeObject *obj, uint64_t *size, char hex[65])
 			g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, filtered);
 	}
 	g_mime_stream_flush(filtered);
+	g_object_unref(filtered);
+}
+
+/*
+ * hash_object - decoded size and sha256 of OBJ, streamed
+ *
+ * OBJ is decoded (mail_object_decode) through a checksum filter into a
+ * null stream.  Nothing is kept in memory.
+ */
+static void hash_object(GMimeObject *obj, uint64_t *size, char hex[65])
+{
+	GMimeStream *null = g_mime_stream_null_new();
+	GMimeFilter *ck = g_mime_filter_checksum_new(G_CHECKSUM_SHA256);
+	char *digest;
+
+	mail_object_decode(obj, null, ck);
 	*size = GMIME_STREAM_NULL(null)->written;
 	digest = g_mime_filter_checksum_get_string(GMIME_FILTER_CHECKSUM(ck));
 	g_strlcpy(hex, digest ? digest : "", 65);
 	g_free(digest);
 	g_object_unref(ck);
-	g_object_unref(filtered);
 	g_object_unref(null);
 }
 

@@ -76,6 +76,16 @@ struct mail_ctx {
 /* prepare.c */
 GByteArray *mail_prepare(const char *raw, size_t len, unsigned *closed);
 
+/*
+ * mail_object_decode (body.c) - write OBJ's decoded content to OUT: a
+ * part's through GMime's decoder, a message part's message as written.
+ * Where line ends are the transport's (7bit, 8bit, quoted-printable, a
+ * message part) they become LF, so the same attachment read from an mbox
+ * (LF) or from the MTA (CRLF) decodes alike.  EXTRA, when not NULL, is a
+ * filter the bytes pass through last (a checksum).
+ */
+void mail_object_decode(GMimeObject *obj, GMimeStream *out, GMimeFilter *extra);
+
 /* uu.c */
 GByteArray *mail_uudecode(const char *s, size_t len);
 
