@@ -144,10 +144,7 @@ int ingest_ahead_add(struct ingest_ahead *a, const struct ingest_msg *msg, char 
 			return rc;
 	sl = &a->ring[(a->head + a->count) % INGEST_AHEAD_SLOTS];
 	sl->msg = *msg;
-	sl->raw = malloc(msg->len ? msg->len : 1);
-	sl->origin = strdup(msg->origin ? msg->origin : "");
-	if (sl->raw)
-		memcpy(sl->raw, msg->raw, msg->len);
+	ingest_copy(msg, &sl->raw, &sl->origin);
 	sl->msg.raw = sl->raw;
 	sl->msg.origin = sl->origin;
 	pthread_mutex_lock(&a->lock);

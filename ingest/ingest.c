@@ -506,6 +506,15 @@ drop:
 	return STORE_OK;
 }
 
+/* ingest_copy - see ingest_int.h */
+void ingest_copy(const struct ingest_msg *msg, char **raw, char **origin)
+{
+	*raw = malloc(msg->len ? msg->len : 1);
+	*origin = strdup(msg->origin ? msg->origin : "");
+	if (*raw)
+		memcpy(*raw, msg->raw, msg->len);
+}
+
 /* ingest_parse - see ingest_int.h */
 struct mail_record *ingest_parse(const struct ingest_msg *msg)
 {
@@ -523,12 +532,11 @@ struct mail_record *ingest_parse(const struct ingest_msg *msg)
 /* ingest_add - see ingest.h */
 int ingest_add(struct ingest *in, const struct ingest_msg *msg, char *err, size_t errlen)
 {
-	char *raw = malloc(msg->len ? msg->len : 1), *origin = strdup(msg->origin ? msg->origin : "");
+	char *raw, *origin;
 	struct mail_record *rec = ingest_parse(msg);
 	int rc;
 
-	if (raw)
-		memcpy(raw, msg->raw, msg->len);
+	ingest_copy(msg, &raw, &origin);
 	rc = ingest_queue(in, msg, raw, origin, rec, err, errlen);
 	if (rc != STORE_OK) {
 		free(raw);

@@ -7,6 +7,12 @@
 #include "ingest.h"
 
 /*
+ * ingest_copy - MSG's bytes into *raw and its origin into *origin
+ * (malloc); either is NULL when memory ran out (ingest_queue reports it)
+ */
+void ingest_copy(const struct ingest_msg *msg, char **raw, char **origin);
+
+/*
  * ingest_parse - parse MSG's bytes; returns the record (mail_record_free())
  * or NULL (an empty message, no memory).  Safe on any thread: it touches
  * no store.

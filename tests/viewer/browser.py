@@ -17,14 +17,11 @@ lines.
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
-import time
 
 URL, SHOTS, HOSTILE, HR = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cdp import Page, WebSocket, start_chromium, tap  # noqa: E402
+from cdp import Page, WebSocket, start_chromium, stop_chromium, tap  # noqa: E402
 
 
 
@@ -133,15 +130,5 @@ try:
     tap(not foreign, "the browser asked for nothing but crmview's own pages (%d requests)"
         % len(p.requests()), "\n".join(foreign))
 finally:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    # the browser's helpers may still be writing: try a few times
-    for _ in range(20):
-        shutil.rmtree(profile, ignore_errors=True)
-        if not os.path.exists(profile):
-            break
-        time.sleep(0.1)
+    stop_chromium(proc, profile)
 sys.exit(0)

@@ -4,7 +4,8 @@ viewer's browser tests (tests/viewer/browser.py, tests/viewer/attach/browser.py)
 tap() prints one TAP line and counts failures in cdp.failures; WebSocket is
 a minimal client; Page calls DevTools methods (Page.shot saves a screenshot
 into Page.shots); start_chromium() starts the browser with a fresh profile
-and returns (process, profile folder, the page's DevTools URL).
+and returns (process, profile folder, the page's DevTools URL);
+stop_chromium() ends it and removes the profile.
 """
 import base64
 import json
@@ -161,3 +162,18 @@ def start_chromium():
                                      method="PUT")
         pages = [json.load(urllib.request.urlopen(req))]
     return proc, profile, pages[0]["webSocketDebuggerUrl"]
+
+
+def stop_chromium(proc, profile):
+    """end the browser and remove its profile"""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    # the browser's helpers may still be writing: try a few times
+    for _ in range(20):
+        shutil.rmtree(profile, ignore_errors=True)
+        if not os.path.exists(profile):
+            break
+        time.sleep(0.1)

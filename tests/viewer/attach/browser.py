@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ import urllib.request
 URL, THREAD, DL_NAME, DL_SHA, IMG_NAME = sys.argv[1:6]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import cdp  # noqa: E402
-from cdp import Page, WebSocket, start_chromium, tap  # noqa: E402
+from cdp import Page, WebSocket, start_chromium, stop_chromium, tap  # noqa: E402
 
 
 
@@ -82,15 +81,6 @@ try:
         "following %s shows the image in the browser" % IMG_NAME, shown)
     tap(IMG_NAME not in os.listdir(downloads), "...without saving it")
 finally:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    for _ in range(20):
-        shutil.rmtree(profile, ignore_errors=True)
-        if not os.path.exists(profile):
-            break
-        time.sleep(0.1)
+    stop_chromium(proc, profile)
     shutil.rmtree(downloads, ignore_errors=True)
 sys.exit(1 if cdp.failures else 0)
