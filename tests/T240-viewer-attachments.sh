@@ -40,15 +40,7 @@ CONF
 	for u in alice carol frank ivan admin; do
 		echo "pw-$u-2025" | $C user passwd "$u@example.com" > /dev/null || return 1
 	done
-	if [ "$(id -u)" -eq 0 ]; then
-		id crmilter > /dev/null 2>&1 ||
-			useradd --system --no-create-home --home-dir /nonexistent \
-				--shell /usr/sbin/nologin crmilter
-		chmod 755 "$TMP"
-		chown -R crmilter "$d"
-	else
-		sed -i '/^UserID/d' "$d/base.conf"
-	fi
+	viewer_owner "$d"
 }
 att_store "$D" || { notok "the test store is built"; sed 's/^/# /' "$D/import.log"; exit 1; }
 ok "the test store is built"

@@ -48,14 +48,20 @@ EOF
 	for u in $USERS; do
 		echo "pw-$u-2025" | $C user passwd "$u@example.com" > /dev/null || return 1
 	done
+	viewer_owner "$d"
+}
+
+# viewer_owner D - as root, give the store folder D to the crmilter user
+# (made when missing) crmview runs as; else let crmview run as this user
+viewer_owner() {
 	if [ "$(id -u)" -eq 0 ]; then
 		id crmilter > /dev/null 2>&1 ||
 			useradd --system --no-create-home --home-dir /nonexistent \
 				--shell /usr/sbin/nologin crmilter
 		chmod 755 "$TMP"
-		chown -R crmilter "$d"
+		chown -R crmilter "$1"
 	else
-		sed -i '/^UserID/d' "$d/base.conf"
+		sed -i '/^UserID/d' "$1/base.conf"
 	fi
 }
 
