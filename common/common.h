@@ -67,6 +67,8 @@ struct conf {
 	int syslog_facility;         /* SyslogFacility: mail, local0..7, daemon */
 	char *log_file;              /* LogFile: log lines go here instead (NULL: syslog or stderr) */
 	int retention_days;          /* Retention: keep mail this many days; 0: forever */
+	char *reply_address;         /* ReplyAddress: local@domain whose +TAG forms
+					place replies on threads (reply.c); NULL: none */
 };
 
 /*

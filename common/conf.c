@@ -27,7 +27,7 @@
 /* T_PATH: a string that names a file; relative, it is taken from the folder
  * of the configuration file (CONF_DEFAULT_PATH's when there is none) */
 enum conf_type { T_STRING, T_PATH, T_LIST, T_RAW, T_SIZE, T_MSEC, T_FACILITY, T_BOOL, T_AUTH,
-		 T_DAYS, T_COUNT };
+		 T_DAYS, T_COUNT, T_ADDRESS };
 
 struct conf_key {
 	const char *name;
@@ -67,6 +67,7 @@ static const struct conf_key conf_keys[] = {
 	K("SyslogFacility",  T_FACILITY, syslog_facility,  "mail"),
 	K("LogFile",         T_PATH,     log_file,         NULL),
 	K("Retention",       T_DAYS,     retention_days,   "forever"),
+	K("ReplyAddress",    T_ADDRESS,  reply_address,    NULL),
 };
 #define N_KEYS (sizeof conf_keys / sizeof conf_keys[0])
 
@@ -149,6 +150,33 @@ static const char *parse_days(const char *value, int *days)
 	return NULL;
 }
 
+/*
+ * parse_address - VALUE as a lower-cased "local@domain" into *out: the
+ * local part letters, digits, '.', '-' and '_' (no '+': it starts a tag),
+ * the domain as Domains wants it; NULL or an error
+ */
+static const char *parse_address(const char *value, char **out)
+{
+	const char *at = strchr(value, '@');
+	char *a;
+
+	if (!at || at == value || at - value > 64 || strchr(at + 1, '@'))
+		return "expected an address such as crm-reply@example.com";
+	for (const char *p = value; p < at; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-_", *p))
+			return "the local part may hold letters, digits, '.', '-' and '_' only";
+	a = xstrdup(value);
+	for (char *c = a; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (!valid_domain(a + (at - value) + 1)) {
+		free(a);
+		return "not a domain name after '@'";
+	}
+	free(*out);
+	*out = a;
+	return NULL;
+}
+
 /* set_value - parse VALUE for key K into c; returns NULL or an error message */
 static const char *set_value(struct conf *c, const struct conf_key *k, const char *value)
 {
@@ -208,6 +236,8 @@ static const char *set_value(struct conf *c, const struct conf_key *k, const cha
 		return NULL;
 	case T_DAYS:
 		return parse_days(value, field);
+	case T_ADDRESS:
+		return parse_address(value, field);
 	case T_COUNT:
 		if (parse_size(value, &size) < 0 || size < 1 || size > 65536 || !isdigit((unsigned char)value[strlen(value) - 1]))
 			return "expected a number from 1 to 65536";
@@ -275,7 +305,8 @@ void conf_free(struct conf *c)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
 		void *field = (char *)c + conf_keys[i].offset;
-		if (conf_keys[i].type == T_STRING || conf_keys[i].type == T_PATH) {
+		if (conf_keys[i].type == T_STRING || conf_keys[i].type == T_PATH ||
+		    conf_keys[i].type == T_ADDRESS) {
 			free(*(char **)field);
 			*(char **)field = NULL;
 		} else if (conf_keys[i].type == T_LIST) {

@@ -452,6 +452,7 @@ int ingest_flush(struct ingest *in, char *err, size_t errlen)
 			.skip_reason = in->results[i].skip_reason ? in->results[i].skip_reason
 				       : in->results[i].skipped && in->q[i].conv.dec.log == RULES_SKIP
 				       ? in->q[i].conv.dec.log_reason : NULL,
+			.reply_note = in->results[i].reply_note,
 		};
 		in->report(&o, in->arg);
 	}

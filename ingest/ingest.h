@@ -58,6 +58,7 @@ struct ingest_outcome {
 					every internal participant is a disconnected mailbox */
 	const char *skip_reason;     /* why, when skipped ("bounce", STORE_DISCONNECTED_REASON);
 					may be NULL */
+	const char *reply_note;      /* why its reply tag was ignored (store_result); may be NULL */
 };
 
 typedef void (*ingest_report_fn)(const struct ingest_outcome *o, void *arg);

@@ -171,15 +171,19 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	struct milter_conn *conn = milter_get_conn(ctx);
 	if (!conn && (conn = milter_conn_new()) != NULL)
 		milter_set_conn(ctx, conn);
-	*pf0 = 0;		/* no modification actions, ever (SETSYMLIST only asks for macros) */
+	/* no modification actions (SETSYMLIST only asks for macros) but one:
+	 * with ReplyAddress, taking its recipients out of the envelope */
+	*pf0 = conn && conn->cfg && conn->cfg->conf.reply_address ? f0 & SMFIF_DELRCPT : 0;
 	*pf1 = f1 & WANT_PFLAGS;
 	if (!conn)		/* without a context we cannot remember the no-reply steps */
 		*pf1 &= ~(unsigned long)(SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
 					  SMFIP_NR_HDR | SMFIP_NR_BODY);
 	*pf2 = 0;
 	*pf3 = 0;
-	if (conn)
+	if (conn) {
 		conn->pflags = *pf1;
+		conn->mta_actions = *pf0;
+	}
 	if (f0 & SMFIF_SETSYMLIST) {
 		*pf0 |= SMFIF_SETSYMLIST;
 		smfi_setsymlist(ctx, SMFIM_CONNECT, (char *)"j {daemon_name} {client_addr} {client_name} _");
@@ -235,7 +239,8 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *conn = conn_of(ctx);
 	struct milter_msg *msg = msg_of(ctx, conn);
-	if (msg && argv && argv[0] && milter_env_add_rcpt(&msg->env, argv[0]) < 0)
+	if (msg && argv && argv[0] &&
+	    milter_env_add_rcpt(&msg->env, argv[0], conn->cfg ? conn->cfg->conf.reply_address : NULL) < 0)
 		msg_warn("%s: out of memory keeping a recipient", qid(msg));
 	return reply(conn, SMFIP_NR_RCPT);
 }
@@ -298,6 +303,24 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return reply(conn, SMFIP_NR_BODY);
 }
 
+/*
+ * drop_reply_rcpts - take the ReplyAddress recipients out of the envelope:
+ * they are never delivered.  A failure is logged; the message goes on
+ * (Postfix's transport entry for ReplyAddress discards what is left).
+ */
+static void drop_reply_rcpts(SMFICTX *ctx, struct milter_conn *conn, struct milter_msg *msg)
+{
+	for (size_t i = 0; i < msg->env.n_reply_raw; i++) {
+		if (!msg->env.reply_raw[i])
+			continue;
+		if (!(conn->mta_actions & SMFIF_DELRCPT) ||
+		    smfi_delrcpt(ctx, msg->env.reply_raw[i]) != MI_SUCCESS)
+			msg_warn("%s: cannot take %s out of the envelope (%s): Postfix delivers it",
+				 qid(msg), msg->env.reply_raw[i], conn->mta_actions & SMFIF_DELRCPT
+				 ? "the MTA refused" : "the MTA does not allow it");
+	}
+}
+
 /* cb_eom - make the message durable in the spool, then accept it */
 static sfsistat cb_eom(SMFICTX *ctx)
 {
@@ -315,6 +338,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		milter_set_str(&msg->env.auth_authen, macro(ctx, "{auth_authen}"), MILTER_MAX_MACRO);
 	if (open_file(ctx, conn, msg) == 0)
 		end_header(msg);
+	drop_reply_rcpts(ctx, conn, msg);
 	if (msg->spool_failed || !msg->file) {
 		conn->msg = NULL;
 		milter_msg_free(msg);
@@ -338,6 +362,11 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		.truncated = msg->truncated,
 		.headers_only = msg->headers_only,
 	};
+	if (msg->env.reply_tag && env.originated == 1)
+		env.reply_tag = msg->env.reply_tag;
+	else if (msg->env.reply_tag)
+		msg_warn("%s: reply tag %s on mail our side did not send: ignored", qid(msg),
+			 msg->env.reply_tag);
 	struct spool_file *file = msg->file;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

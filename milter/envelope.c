@@ -31,6 +31,9 @@ void milter_env_clear(struct milter_env *env)
 	free(env->queue_id);
 	free(env->auth_authen);
 	free(env->daemon_name);
+	for (size_t i = 0; i < env->n_reply_raw; i++)
+		free(env->reply_raw[i]);
+	free(env->reply_tag);
 	memset(env, 0, sizeof *env);
 }
 
@@ -89,12 +92,41 @@ int milter_env_set_from(struct milter_env *env, const char *arg)
 	return 0;
 }
 
+/*
+ * take_reply - when A (normalised) is REPLY_ADDRESS or a tagged form of
+ * it (store_reply_match), keep the address of ARG as the MTA gave it,
+ * "<local+tag@domain>" (what smfi_delrcpt matches), and the first
+ * non-empty tag, and return 1; else 0
+ */
+static int take_reply(struct milter_env *env, const char *a, const char *arg,
+		      const char *reply_address)
+{
+	const char *tag;
+	size_t taglen;
+
+	if (!store_reply_match(reply_address, a, &tag, &taglen))
+		return 0;
+	char *bare = bare_address(arg);
+
+	if (bare && env->n_reply_raw < MILTER_MAX_REPLY_RCPTS &&
+	    asprintf(&env->reply_raw[env->n_reply_raw], "<%s>", bare) >= 0)
+		env->n_reply_raw++;
+	free(bare);
+	if (taglen && !env->reply_tag)
+		milter_set_str(&env->reply_tag, tag, taglen);
+	return 1;
+}
+
 /* milter_env_add_rcpt - see milter_int.h */
-int milter_env_add_rcpt(struct milter_env *env, const char *arg)
+int milter_env_add_rcpt(struct milter_env *env, const char *arg, const char *reply_address)
 {
 	char *a = normal_address(arg);
 	if (!a)
 		return -1;
+	if (take_reply(env, a, arg, reply_address)) {
+		free(a);
+		return 0;
+	}
 	for (size_t i = 0; i < env->n_rcpts; i++)
 		if (strcmp(env->rcpts[i], a) == 0) {
 			free(a);

@@ -23,6 +23,7 @@
 /* caps on what one message may make us hold in memory */
 #define MILTER_MAX_RCPTS        10000    /* envelope recipients kept */
 #define MILTER_MAX_ADDR         1024     /* bytes of one envelope address */
+#define MILTER_MAX_REPLY_RCPTS  4        /* ReplyAddress recipients taken out of one message */
 #define MILTER_MAX_MACRO        256      /* bytes of one macro value */
 #define MILTER_MAX_HEADER_BYTES (8u * 1024 * 1024) /* header block kept */
 #define MILTER_MAX_MSGID        998      /* Message-ID kept for the log */
@@ -130,6 +131,10 @@ struct milter_env {
 	char *auth_authen;
 	char *daemon_name;
 	int64_t arrival;                /* MAIL FROM time */
+	char *reply_raw[MILTER_MAX_REPLY_RCPTS]; /* ReplyAddress recipients as the MTA gave
+					   them (for smfi_delrcpt); never in rcpts */
+	size_t n_reply_raw;
+	char *reply_tag;                /* the first non-empty tag among them, or NULL */
 };
 
 /* milter_env_clear - free what an envelope holds and zero it */
@@ -143,10 +148,12 @@ int milter_env_set_from(struct milter_env *env, const char *arg);
 
 /*
  * milter_env_add_rcpt - record one RCPT TO, normalised; a repeat is kept
- * once and more than MILTER_MAX_RCPTS are counted as dropped.  Returns 0
- * or -1 when memory is short.
+ * once and more than MILTER_MAX_RCPTS are counted as dropped.  REPLY_ADDRESS
+ * (ReplyAddress, may be NULL) and its tagged forms are not recipients:
+ * they go to reply_raw and reply_tag instead.  Returns 0 or -1 when memory
+ * is short.
  */
-int milter_env_add_rcpt(struct milter_env *env, const char *arg);
+int milter_env_add_rcpt(struct milter_env *env, const char *arg, const char *reply_address);
 
 /* milter_set_str - replace *dst by a copy of SRC capped at MAX bytes (NULL clears); 0 or -1 */
 int milter_set_str(char **dst, const char *src, size_t max);
@@ -176,6 +183,7 @@ struct milter_conn {
 	char *daemon_name;              /* {daemon_name} seen at connect */
 	unsigned long n_msgs;           /* transactions so far */
 	unsigned long pflags;           /* protocol flags negotiated (SMFIP_*) */
+	unsigned long mta_actions;      /* modification actions negotiated (SMFIF_*) */
 	struct milter_msg *msg;         /* the transaction in progress, or NULL */
 };
 

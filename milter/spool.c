@@ -522,6 +522,7 @@ int spool_commit(struct spool_file *f, const struct spool_env *env, char *name, 
 	put_number(f, "originated", env->originated);
 	put_number(f, "truncated", env->truncated);
 	put_number(f, "headers-only", env->headers_only);
+	put_value(f, "reply-tag", env->reply_tag);
 	if (flush_buf(f) < 0)
 		goto fail;
 	snprintf(head, sizeof head, SPOOL_MAGIC "%020" PRIu64 "\n", env_off);
@@ -725,6 +726,7 @@ static const char *parse_env(struct spool_msg *m, char *p, char *end)
 		else if (strcmp(p, "originated") == 0) e->originated = atoi(val);
 		else if (strcmp(p, "truncated") == 0) e->truncated = atoi(val) != 0;
 		else if (strcmp(p, "headers-only") == 0) e->headers_only = atoi(val) != 0;
+		else if (strcmp(p, "reply-tag") == 0) e->reply_tag = val;
 		else if (strcmp(p, "rcpt") == 0) {
 			if (e->n_rcpts == SPOOL_MAX_RCPTS)
 				return "too many recipients";

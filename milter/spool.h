@@ -57,6 +57,7 @@ struct spool_env {
 	int originated;             /* 1 our side sent it, 0 not, -1 unknown */
 	int truncated;              /* the spool holds only the start of the body */
 	int headers_only;           /* the spool holds only the header */
+	const char *reply_tag;      /* the ReplyAddress tag taken out of the recipients, or NULL */
 };
 
 /* one spooled message read back: env and raw point into buf */

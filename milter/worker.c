@@ -63,7 +63,7 @@ enum item_state { ITEM_PENDING, ITEM_STORED, ITEM_FAILED };
 struct item {
 	char *name;
 	char *queue_id, *message_id, *mail_from, *client_addr, *client_name;
-	char *auth_authen, *daemon_name;
+	char *auth_authen, *daemon_name, *reply_tag;
 	char **rcpts;
 	size_t n_rcpts;
 	struct store_envelope env;
@@ -75,6 +75,7 @@ struct item {
 	int duplicate;
 	int skipped;                  /* the rules skipped it: metadata row only */
 	char *skip_reason;
+	const char *reply_note;       /* static (store_result): its reply tag was ignored */
 };
 
 struct batch {
@@ -115,6 +116,7 @@ static void item_clear(struct item *it)
 	free(it->client_name);
 	free(it->auth_authen);
 	free(it->daemon_name);
+	free(it->reply_tag);
 	for (size_t i = 0; i < it->n_rcpts; i++)
 		free(it->rcpts[i]);
 	free(it->rcpts);
@@ -153,6 +155,7 @@ static void item_fill(struct item *it, const char *name, const struct spool_msg 
 	it->client_name = dup_or_null(e->client_name);
 	it->auth_authen = dup_or_null(e->auth_authen);
 	it->daemon_name = dup_or_null(e->daemon_name);
+	it->reply_tag = dup_or_null(e->reply_tag);
 	it->rcpts = xcalloc(e->n_rcpts ? e->n_rcpts : 1, sizeof *it->rcpts);
 	for (size_t i = 0; i < e->n_rcpts; i++)
 		it->rcpts[i] = xstrdup(e->rcpts[i]);
@@ -169,6 +172,7 @@ static void item_fill(struct item *it, const char *name, const struct spool_msg 
 		.auth_authen = it->auth_authen,
 		.daemon_name = it->daemon_name,
 		.arrival = e->arrival,
+		.reply_tag = it->reply_tag,
 	};
 }
 
@@ -206,6 +210,7 @@ static void on_outcome(const struct ingest_outcome *o, void *arg)
 	it->skipped = o->skipped;
 	free(it->skip_reason);
 	it->skip_reason = o->skipped && o->skip_reason ? xstrdup(o->skip_reason) : NULL;
+	it->reply_note = o->reply_note;
 	if (o->message_id) {	/* the parser's normalised id, the same for every copy */
 		free(it->message_id);
 		it->message_id = xstrdup(o->message_id);
@@ -282,6 +287,9 @@ static void log_item(const struct item *it)
 		msg_info("%s: message-id=%s%s%s direction=%s logged%s; thread=%" PRId64, q, lt, mid,
 			 gt, it->direction, cut, it->thread_id);
 	}
+	if (it->state != ITEM_FAILED && it->reply_note)
+		msg_warn("%s: message-id=%s%s%s: %s (tag %s)", q, lt, mid, gt, it->reply_note,
+			 it->reply_tag ? it->reply_tag : "");
 }
 
 /* file_id_take - remember the identity of PATH SUFFIX in ID (unknown when absent) */

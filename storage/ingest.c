@@ -538,10 +538,18 @@ static int ingest_disconnected(struct store *st, const struct store_item *it,
 	return rc;
 }
 
-/* ingest_new - everything a message not seen before writes */
-static int ingest_new(struct store *st, const struct store_item *it, struct store_result *res)
+/*
+ * ingest_new - everything a message not seen before writes.  A reply tag
+ * that stands for an In-Reply-To (store_reply_parent) is written as one:
+ * IT is then read through a copy of its record that has it.
+ */
+static int ingest_new(struct store *st, const struct store_item *in, struct store_result *res)
 {
 	struct sbuf people = { 0 };
+	struct store_item tagged;
+	struct mail_record rec;
+	const struct store_item *it = in;
+	char *parent = NULL;
 	int64_t mid = 0, tid = 0;
 	int rc;
 
@@ -549,7 +557,17 @@ static int ingest_new(struct store *st, const struct store_item *it, struct stor
 		return ingest_skipped(st, it, res);
 	if (store_mailbox_skip(st, it))
 		return ingest_disconnected(st, it, res);
-	rc = store_thread_assign(st, it, &tid);
+	rc = store_reply_parent(st, in, &parent, &res->reply_note);
+	if (rc == STORE_OK && parent) {
+		rec = *in->rec;
+		rec.in_reply_to = parent;
+		rec.n_in_reply_to = 1;
+		tagged = *in;
+		tagged.rec = &rec;
+		it = &tagged;
+	}
+	if (rc == STORE_OK)
+		rc = store_thread_assign(st, it, &tid);
 	if (rc == STORE_OK)
 		rc = message_insert(st, it, tid, &mid);
 	if (rc == STORE_OK)
@@ -575,6 +593,7 @@ static int ingest_new(struct store *st, const struct store_item *it, struct stor
 	res->duplicate = 0;
 	res->skipped = 0;
 	free(people.p);
+	free(parent);
 	return rc;
 }
 
@@ -586,6 +605,7 @@ static int ingest_one(struct store *st, const struct store_item *it, size_t idx,
 	int rc, added = 0;
 
 	res->skip_reason = NULL;
+	res->reply_note = NULL;
 	if (!it->rec || !it->rec->message_id || !*it->rec->message_id)
 		return store_fail(st, STORE_EINVAL, "%s: item %zu: record without a message id",
 				  st->path, idx);

@@ -357,6 +357,15 @@ static const char schema_v6[] =
 	" WHERE subject_key IS NOT NULL;"
 	"DROP INDEX IF EXISTS threads_subject;";
 
+/*
+ * version 6 -> 7: the key of reply tags (reply.c), 32 random bytes from
+ * SQLite's generator (ChaCha20 seeded from the system's randomness), made
+ * once per store so that tags stay valid for as long as the store lives.
+ */
+static const char schema_v7[] =
+	"CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO secrets VALUES ('reply-tag', randomblob(32));";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -364,6 +373,7 @@ static const char *const migrations[] = {
 	schema_timeline,
 	schema_v5,
 	schema_v6,
+	schema_v7,
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

@@ -29,7 +29,7 @@
 
 #include "../mail/mail.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -73,6 +73,7 @@ struct store_envelope {
 	const char *auth_authen;
 	const char *daemon_name;
 	int64_t arrival;
+	const char *reply_tag;         /* the tag of a ReplyAddress recipient (reply.c), or NULL */
 };
 
 /* the rule line that made a decision (a rules_prov copied by ingest/) */
@@ -137,7 +138,20 @@ struct store_result {
 	int skipped;                   /* 1: stored as a skipped metadata row */
 	const char *skip_reason;       /* static: why the store itself skipped it
 					  (STORE_DISCONNECTED_REASON); NULL: the rules' reason */
+	const char *reply_note;        /* static: why the envelope's reply tag was
+					  ignored; NULL: none, or honoured */
 };
+
+/*
+ * store_reply_match - 1 when RCPT is REPLY_ADDRESS (ReplyAddress,
+ * "local@domain") or "local+TAG@domain", case-insensitively, with *tag at
+ * TAG inside RCPT ("" for the bare address); 0 when it is another address
+ * or REPLY_ADDRESS is NULL; *taglen is TAG's length (it ends at the '@').
+ * Needs no store: the milter asks it of every recipient.
+ */
+int store_reply_match(const char *reply_address, const char *rcpt, const char **tag,
+		      size_t *taglen);
+
 
 /*
  * store_open - open or create the store

@@ -160,6 +160,24 @@ int store_account_ensure(struct store *st, const char *key, const char *name,
 int store_link(struct store *st, enum stmt_id id, int64_t tid, int64_t target,
 	       const struct store_rule *rule);
 
+/*
+ * reply.c
+ *   store_reply_key - the store's reply key into KEY; STORE_OK or an error
+ *     class (a store without one is an error)
+ *   store_reply_tag_of - the tag of messages row ID under KEY, "r<ID>.<MAC>"
+ *   store_reply_parent - the Message-ID (malloc'd, into *msgid) that
+ * stands in for IT's In-Reply-To: the message its envelope's reply tag
+ * names, when the tag is this store's, IT is not inbound and has no
+ * In-Reply-To or References of its own; else NULL, with *note (static)
+ * saying why a tag was ignored.  Returns STORE_OK or an error class.
+ */
+#define STORE_REPLY_MAC_HEX 16      /* hex digits of the MAC kept in a tag (64 bits) */
+#define STORE_REPLY_TAG_MAX 48      /* bytes of a tag and its NUL */
+int store_reply_key(struct store *st, unsigned char key[32]);
+void store_reply_tag_of(const unsigned char key[32], int64_t id, char out[STORE_REPLY_TAG_MAX]);
+int store_reply_parent(struct store *st, const struct store_item *it, char **msgid,
+		       const char **note);
+
 /* ingest.c */
 int store_fts_delete(struct store *st, const struct store_item *it, int64_t mid);
 

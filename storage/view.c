@@ -903,6 +903,7 @@ static int add_attachments(struct store *st, sqlite3_stmt *s, json_t *m, int64_t
 struct tctx {
 	const struct store_viewer *who;
 	sqlite3_stmt *msgs, *people, *atts;
+	struct view_reply reply;
 	size_t body_bytes;             /* body text put on the page so far */
 };
 
@@ -932,6 +933,8 @@ static json_t *message_of(struct store *st, struct tctx *c, int level)
 	json_object_set_new(m, "log", log);
 	if (!full)
 		return m;
+	if (view_reply_add(st, &c->reply, m, mid) < 0)
+		goto fail;
 	json_object_set_new(m, "flags", store_json_flags((unsigned)sqlite3_column_int64(s, 4)));
 	blen = (size_t)sqlite3_column_int64(s, 6);
 	if (c->body_bytes + blen > VIEW_MAX_BODIES) {
@@ -973,7 +976,7 @@ static int thread_items(struct store *st, const struct store_viewer *who, json_t
 			     " AND role IN ('from', 'to', 'cc', 'bcc') ORDER BY pos, address", NULL);
 	c.atts = view_prep(st, "SELECT filename, content_type, size, id FROM attachments"
 			   " WHERE message_id = ?1 ORDER BY id", NULL);
-	if (c.msgs && c.people && c.atts) {
+	if (c.msgs && c.people && c.atts && view_reply_open(st, &c.reply) == 0) {
 		view_bind_id(c.msgs, tid);
 		view_bind_page(c.msgs, limit, offset);
 		while ((rc = sqlite3_step(c.msgs)) == SQLITE_ROW) {
@@ -986,6 +989,7 @@ static int thread_items(struct store *st, const struct store_viewer *who, json_t
 	sqlite3_finalize(c.msgs);
 	sqlite3_finalize(c.people);
 	sqlite3_finalize(c.atts);
+	view_reply_close(&c.reply);
 	json_object_set_new(o, "items", a);
 	return rc == SQLITE_ROW ? -1 : view_done(st, rc);
 }

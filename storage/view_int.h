@@ -149,4 +149,22 @@ char *view_snippet_of(struct store *st, sqlite3_stmt *s);
 /* view_level_name - "metadata", "subject", "everything" ("nothing" for 0) */
 const char *view_level_name(int level);
 
+/*
+ * view_reply.c: the "reply" object of a message on the thread page, read
+ * only for messages shown in full:
+ * {"message_id", "references": [root first, the message last],
+ *  "reply_to": [Reply-To addresses], "tag": reply tag}
+ *   view_reply_open - the key and statements; 0, or -1 with the error set
+ *   view_reply_add - set "reply" on M for messages row MID (nothing when
+ *     it has gone); 0 or -1
+ *   view_reply_close - finalize, wipe the key (also after a failed open)
+ */
+struct view_reply {
+	unsigned char key[32];
+	sqlite3_stmt *msgid, *parent, *reply_to;
+};
+int view_reply_open(struct store *st, struct view_reply *r);
+int view_reply_add(struct store *st, struct view_reply *r, json_t *m, int64_t mid);
+void view_reply_close(struct view_reply *r);
+
 #endif

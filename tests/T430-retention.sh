@@ -123,7 +123,7 @@ q "DROP TABLE holds; DROP TABLE forgotten; DROP TRIGGER links_follow_thread;
    ALTER TABLE messages DROP COLUMN has_refs;
    PRAGMA user_version = 2"
 crm purge --dry-run > /dev/null
-check_equal "a version 2 store opened read-write is migrated to 6" 6 "$(q "PRAGMA user_version")"
+check_equal "a version 2 store opened read-write is migrated to 7" 7 "$(q "PRAGMA user_version")"
 check_equal "... with the forgotten and holds tables" "forgotten|holds" \
 	"$(q "SELECT group_concat(name, '|') FROM (SELECT name FROM sqlite_master WHERE name IN ('forgotten', 'holds') ORDER BY name)")"
 

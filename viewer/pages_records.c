@@ -363,6 +363,33 @@ static void record_fields(struct vbuf *b, enum store_view_kind kind, json_t *m)
 	vbuf_puts(b, "</dd></dl>");
 }
 
+/*
+ * write_link - "Write": a mailto: link to the record's people (a contact's
+ * address, an account's or deal's contacts), a deal's name as the subject
+ */
+static void write_link(struct view_req *r, enum store_view_kind kind, json_t *m)
+{
+	struct vbuf *b = &r->body, u = { 0 };
+	json_t *one = NULL, *people = json_object_get(m, "contacts");
+
+	if (kind == STORE_VIEW_CONTACTS) {
+		one = json_array();
+		json_array_append(one, json_object_get(m, "address"));
+		people = one;
+	}
+	if (!json_array_size(people)) {
+		json_decref(one);
+		return;
+	}
+	mailto_write(r, &u, people, "address", kind == STORE_VIEW_DEALS
+		     ? json_string_value(json_object_get(m, "name")) : NULL);
+	vbuf_puts(b, "<p class=\"write\"><a class=\"mailto\" href=\"");
+	html_esc_n(b, u.p, u.len);
+	vbuf_puts(b, "\">Write</a></p>");
+	vbuf_free(&u);
+	json_decref(one);
+}
+
 /* record_html - one record page from its model M */
 static void record_html(struct view_req *r, enum store_view_kind kind, json_t *m)
 {
@@ -379,7 +406,9 @@ static void record_html(struct view_req *r, enum store_view_kind kind, json_t *m
 	html_text(b, json_string_length(name) ? name : key);
 	vbuf_puts(b, " <small>");
 	html_text(b, key);
-	vbuf_puts(b, "</small></h1><div class=\"record\"><div class=\"main\">");
+	vbuf_puts(b, "</small></h1>");
+	write_link(r, kind, m);
+	vbuf_puts(b, "<div class=\"record\"><div class=\"main\">");
 	record_fields(b, kind, m);
 	vbuf_printf(b, "<h2>Timeline <span class=\"count\">%lld</span></h2>",
 		    (long long)json_integer_value(json_object_get(tl, "total")));

@@ -126,9 +126,32 @@ static void people_row(struct vbuf *b, const char *label, json_t *list)
 	vbuf_puts(b, "</dd>");
 }
 
-/* message_html - one message of thread TID */
-static void message_html(struct vbuf *b, json_t *m, long long tid)
+/*
+ * reply_links - Reply and Reply all (mailto.c) under a message shown in
+ * full; a message shown in part offers none
+ */
+static void reply_links(struct view_req *r, json_t *m)
 {
+	struct vbuf *b = &r->body, u = { 0 };
+
+	if (!json_is_object(json_object_get(m, "reply")))
+		return;
+	vbuf_puts(b, "<p class=\"reply\">");
+	for (int all = 0; all < 2; all++) {
+		u.len = 0;
+		mailto_reply(r, &u, m, all);
+		vbuf_puts(b, all ? " <a class=\"mailto\" href=\"" : "<a class=\"mailto\" href=\"");
+		html_esc_n(b, u.p, u.len);
+		vbuf_puts(b, all ? "\">Reply all</a>" : "\">Reply</a>");
+	}
+	vbuf_free(&u);
+	vbuf_puts(b, "</p>");
+}
+
+/* message_html - one message of thread TID */
+static void message_html(struct view_req *r, json_t *m, long long tid)
+{
+	struct vbuf *b = &r->body;
 	const char *dir = json_string_value(json_object_get(m, "direction"));
 	json_t *log = json_object_get(m, "log"), *flags = json_object_get(m, "flags"), *f;
 	size_t i;
@@ -172,7 +195,9 @@ static void message_html(struct vbuf *b, json_t *m, long long tid)
 	}
 	vbuf_puts(b, " by ");
 	html_rule(b, json_object_get(log, "rule"));
-	vbuf_puts(b, "</p></article>\n");
+	vbuf_puts(b, "</p>");
+	reply_links(r, m);
+	vbuf_puts(b, "</article>\n");
 }
 
 /* why_html - why the thread is here: visibility, links, captures, unassigned */
@@ -242,7 +267,7 @@ static void thread_html(struct view_req *r, json_t *t)
 	vbuf_puts(b, "</p>");
 	why_html(b, t);
 	json_array_foreach(json_object_get(t, "items"), i, m)
-		message_html(b, m, (long long)json_integer_value(json_object_get(t, "id")));
+		message_html(r, m, (long long)json_integer_value(json_object_get(t, "id")));
 	snprintf(base, sizeof base, "/threads/%lld",
 		 (long long)json_integer_value(json_object_get(t, "id")));
 	json_object_set_new(t, "total", json_integer(json_integer_value(json_object_get(t, "messages"))));

@@ -230,6 +230,23 @@ void html_pager(struct view_req *r, const char *base, json_t *page);
 void html_size(struct vbuf *b, json_int_t n);     /* 12.3 kB */
 const char *html_arrow(const char *direction);
 
+/* ---- mailto.c: Reply, Reply all and Write links ---- */
+
+/*
+ * mailto_reply - append the mailto: URI of a reply to message M of the
+ * thread model (one shown in full: it has "reply"), to its sender or, with
+ * ALL, to everyone on it; the user's own address left out.  Not escaped
+ * for HTML: the caller puts it through html_esc.
+ */
+void mailto_reply(struct view_req *r, struct vbuf *b, json_t *m, int all);
+/*
+ * mailto_write - append the mailto: URI of a new message to PEOPLE (a list
+ * of strings, or of objects whose KEY is the address), with SUBJECT (may
+ * be NULL)
+ */
+void mailto_write(struct view_req *r, struct vbuf *b, json_t *people, const char *key,
+		  const char *subject);
+
 /* ---- api.c ---- */
 
 /* api_send - R's body is V as JSON (<, >, & escaped); takes the reference */

@@ -91,10 +91,10 @@ static void test_envelope(void **state)
 	free(norm);
 	assert_int_equal(milter_env_set_from(&env, "<>"), 0);
 	assert_string_equal(env.mail_from, "");
-	assert_int_equal(milter_env_add_rcpt(&env, "<alice@Example.com>"), 0);
-	assert_int_equal(milter_env_add_rcpt(&env, "alice@example.com"), 0);	/* repeat */
-	assert_int_equal(milter_env_add_rcpt(&env, "<secret@example.com> NOTIFY=NEVER"), 0);
-	assert_int_equal(milter_env_add_rcpt(&env, "<postmaster>"), 0);
+	assert_int_equal(milter_env_add_rcpt(&env, "<alice@Example.com>", NULL), 0);
+	assert_int_equal(milter_env_add_rcpt(&env, "alice@example.com", NULL), 0);	/* repeat */
+	assert_int_equal(milter_env_add_rcpt(&env, "<secret@example.com> NOTIFY=NEVER", NULL), 0);
+	assert_int_equal(milter_env_add_rcpt(&env, "<postmaster>", NULL), 0);
 	assert_int_equal(env.n_rcpts, 3);
 	assert_string_equal(env.rcpts[0], "alice@example.com");
 	assert_string_equal(env.rcpts[1], "secret@example.com");
@@ -104,10 +104,37 @@ static void test_envelope(void **state)
 	for (int i = 0; i < MILTER_MAX_RCPTS + 5; i++) {
 		char a[64];
 		snprintf(a, sizeof a, "<u%d@example.com>", i);
-		assert_int_equal(milter_env_add_rcpt(&env, a), 0);
+		assert_int_equal(milter_env_add_rcpt(&env, a, NULL), 0);
 	}
 	assert_int_equal(env.n_rcpts, MILTER_MAX_RCPTS);
 	assert_int_equal(env.rcpts_dropped, 5);
+	milter_env_clear(&env);
+}
+
+/* the ReplyAddress recipients: kept apart as given, never recipients, the first tag kept */
+static void test_envelope_reply(void **state)
+{
+	struct milter_env env = { 0 };
+	const char *ra = "crm-reply@example.com";
+
+	assert_int_equal(milter_env_add_rcpt(&env, "<bob@client.test>", ra), 0);
+	assert_int_equal(milter_env_add_rcpt(&env, "<CRM-Reply+r12.00AB@Example.COM> NOTIFY=NEVER", ra), 0);
+	assert_int_equal(milter_env_add_rcpt(&env, "<crm-reply+r13.ffff@example.com>", ra), 0);
+	assert_int_equal(milter_env_add_rcpt(&env, "<crm-reply@example.com>", ra), 0);
+	assert_int_equal(milter_env_add_rcpt(&env, "<crm-replyx+r1.a@example.com>", ra), 0);
+	assert_int_equal(milter_env_add_rcpt(&env, "<crm-reply+r1.a@example.org>", ra), 0);
+	assert_int_equal(env.n_rcpts, 3);
+	assert_string_equal(env.rcpts[0], "bob@client.test");
+	assert_string_equal(env.rcpts[1], "crm-replyx+r1.a@example.com");
+	assert_string_equal(env.rcpts[2], "crm-reply+r1.a@example.org");
+	assert_int_equal(env.n_reply_raw, 3);
+	assert_string_equal(env.reply_raw[0], "<CRM-Reply+r12.00AB@Example.COM>");
+	assert_string_equal(env.reply_raw[2], "<crm-reply@example.com>");
+	assert_string_equal(env.reply_tag, "r12.00ab");
+	milter_env_clear(&env);
+	assert_int_equal(milter_env_add_rcpt(&env, "<crm-reply+r12.00ab@example.com>", NULL), 0);
+	assert_int_equal(env.n_rcpts, 1);	/* without ReplyAddress, an address as any other */
+	assert_null(env.reply_tag);
 	milter_env_clear(&env);
 }
 
@@ -304,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_parse),
 		cmocka_unit_test(test_cidr_match),
 		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_envelope_reply),
 		cmocka_unit_test(test_direction),
 		cmocka_unit_test(test_cfg_errors_and_overrides),
 		cmocka_unit_test(test_spool_roundtrip),
