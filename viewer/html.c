@@ -1,7 +1,8 @@
 /*
  * html.c - the frame of every page (head, navigation, search box), error
  * pages, and the small pieces pages are made of: dates, people, rules,
- * direction arrows, sizes, highlighted text, pagers
+ * direction arrows, sizes, highlighted text, pagers, the box a table
+ * scrolls in
  *
  * Public (view_int.h): html_begin, html_end, view_error and the html_*
  * pieces.  Every value that came from mail goes through html_esc(); the
@@ -289,4 +290,21 @@ void html_pager(struct view_req *r, const char *base, json_t *page)
 		vbuf_printf(b, "%spage=%lld\">next \xe2\x80\xba</a>", sep, pg + 1);
 	}
 	vbuf_puts(b, "</nav>");
+}
+
+/*
+ * html_grid_begin - open a table.grid (with class CLS too unless NULL) in a
+ * div.scroll: on a narrow screen the table scrolls sideways in that box,
+ * never the page; the caller writes the thead and opens the tbody
+ */
+void html_grid_begin(struct vbuf *b, const char *cls)
+{
+	vbuf_printf(b, "<div class=\"scroll\"><table class=\"grid%s%s\">", cls ? " " : "",
+		    cls ? cls : "");
+}
+
+/* html_grid_end - close the tbody, the table and its scroll box */
+void html_grid_end(struct vbuf *b)
+{
+	vbuf_puts(b, "</tbody></table></div>");
 }

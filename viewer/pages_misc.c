@@ -138,10 +138,11 @@ void page_mailboxes(struct view_req *r)
 		return;
 	}
 	html_begin(r, "Mailboxes", "Mailboxes");
-	vbuf_printf(b, "<h1>Mailboxes <span class=\"count\">%zu</span></h1><table class=\"grid\">"
-		    "<thead><tr><th>Mailbox</th><th>Name</th><th>State</th>"
+	vbuf_printf(b, "<h1>Mailboxes <span class=\"count\">%zu</span></h1>", json_array_size(m));
+	html_grid_begin(b, NULL);
+	vbuf_puts(b, "<thead><tr><th>Mailbox</th><th>Name</th><th>State</th>"
 		    "<th class=\"num\">Messages logged</th><th>Viewer role</th><th>Team</th></tr>"
-		    "</thead><tbody>\n", json_array_size(m));
+		    "</thead><tbody>\n");
 	json_array_foreach(m, i, mb) {
 		const char *state = json_string_value(json_object_get(mb, "state"));
 
@@ -159,7 +160,7 @@ void page_mailboxes(struct view_req *r)
 		html_text(b, json_object_get(mb, "team"));
 		vbuf_puts(b, "</td></tr>\n");
 	}
-	vbuf_puts(b, "</tbody></table>");
+	html_grid_end(b);
 	html_end(r);
 	json_decref(m);
 }

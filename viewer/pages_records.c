@@ -149,7 +149,8 @@ static void records_html(struct view_req *r, enum store_view_kind kind, json_t *
 	html_esc(b, q->filter);
 	vbuf_printf(b, "\"><button type=\"submit\">Filter</button>%s</form>",
 		    q->filter ? " <a href=\"?\">clear</a>" : "");
-	vbuf_puts(b, "<table class=\"grid\"><thead><tr>");
+	html_grid_begin(b, NULL);
+	vbuf_puts(b, "<thead><tr>");
 	sort_link(r, kind == STORE_VIEW_DEALS ? "Deal" : "Name", STORE_SORT_NAME, s, q->desc,
 		  q->filter);
 	if (kind == STORE_VIEW_ACCOUNTS)
@@ -166,7 +167,7 @@ static void records_html(struct view_req *r, enum store_view_kind kind, json_t *
 		sort_link(r, "Open deals", STORE_SORT_DEALS, s, q->desc, q->filter);
 	vbuf_puts(b, "</tr></thead><tbody>\n");
 	records_rows(b, kind, json_object_get(m, "items"));
-	vbuf_puts(b, "</tbody></table>");
+	html_grid_end(b);
 	if (!json_array_size(json_object_get(m, "items")))
 		vbuf_puts(b, "<p class=\"empty\">Nothing here.</p>");
 	vbuf_printf(&base, "/%s?sort=%s&amp;dir=%s", kind_names[kind], sort_names[s],
@@ -234,7 +235,8 @@ void view_timeline(struct view_req *r, json_t *items, int with_reason)
 	json_t *t;
 	long long n;
 
-	vbuf_printf(b, "<table class=\"grid timeline\"><thead><tr><th>Last</th><th>Dir</th>"
+	html_grid_begin(b, "timeline");
+	vbuf_printf(b, "<thead><tr><th>Last</th><th>Dir</th>"
 		    "<th>Conversation</th><th>People</th><th class=\"num\">Msgs</th>"
 		    "<th class=\"num\" title=\"attachments\">Att.</th>%s</tr></thead><tbody>\n",
 		    with_reason ? "<th>Why unassigned</th>" : "");
@@ -242,7 +244,7 @@ void view_timeline(struct view_req *r, json_t *items, int with_reason)
 		access = json_string_value(json_object_get(t, "access"));
 		vbuf_puts(b, "<tr><td class=\"date\">");
 		html_day(b, json_object_get(t, "last_date"));
-		vbuf_puts(b, "</td><td>");
+		vbuf_puts(b, "</td><td class=\"arrows\">");
 		html_arrows(b, json_object_get(t, "directions"));
 		vbuf_printf(b, "</td><td class=\"conv\"><a href=\"/threads/%lld\">",
 			    (long long)json_integer_value(json_object_get(t, "id")));
@@ -278,7 +280,7 @@ void view_timeline(struct view_req *r, json_t *items, int with_reason)
 		}
 		vbuf_puts(b, "</tr>\n");
 	}
-	vbuf_puts(b, "</tbody></table>");
+	html_grid_end(b);
 	if (!json_array_size(items))
 		vbuf_puts(b, "<p class=\"empty\">No conversations.</p>");
 }

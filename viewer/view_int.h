@@ -228,6 +228,9 @@ void html_rule(struct vbuf *b, json_t *rule);     /* file:line "text" */
 void html_arrows(struct vbuf *b, json_t *dirs);   /* direction arrows */
 void html_pager(struct view_req *r, const char *base, json_t *page);
 void html_size(struct vbuf *b, json_int_t n);     /* 12.3 kB */
+/* html_grid_begin / html_grid_end - a table.grid (CLASS added) in its scroll box */
+void html_grid_begin(struct vbuf *b, const char *cls);
+void html_grid_end(struct vbuf *b);
 const char *html_arrow(const char *direction);
 
 /* ---- mailto.c: Reply, Reply all and Write links ---- */
