@@ -217,8 +217,10 @@ void html_begin(struct view_req *r, const char *title, const char *nav);
 void html_end(struct view_req *r);
 /* view_error - a complete error page (or JSON error under /api/) with STATUS */
 void view_error(struct view_req *r, int status, const char *message);
-void html_date(struct vbuf *b, json_t *date);     /* "2025-03-01 14:02" */
-void html_day(struct vbuf *b, json_t *date);      /* "2025-03-01" */
+/* html_zone_init - TZ set to ZONE (ViewerTimeZone) once, before the worker threads */
+void html_zone_init(const char *zone);
+void html_date(struct vbuf *b, json_t *date);     /* "2025-03-01 09:02 EST" in ViewerTimeZone */
+void html_day(struct vbuf *b, json_t *date);      /* "2025-03-01" there, the time as its title */
 void html_text(struct vbuf *b, json_t *s);        /* escaped string value, "" for null */
 void html_person(struct vbuf *b, json_t *p);      /* Name <addr> */
 void html_people(struct vbuf *b, json_t *list);   /* comma separated */
