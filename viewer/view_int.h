@@ -232,6 +232,14 @@ void html_pager(struct view_req *r, const char *base, json_t *page);
 void html_size(struct vbuf *b, json_int_t n);     /* 12.3 kB */
 const char *html_arrow(const char *direction);
 
+/* ---- words.c: why a thread is where it is, in plain words (ADMIN: with the rules) ---- */
+
+void words_visibility(struct vbuf *b, json_t *vis, int admin);
+void words_link(struct vbuf *b, json_t *link, int admin);
+void words_unassigned(struct vbuf *b, json_t *reason, int admin);
+/* words_private - 1 when visibility VIS shows people not inside nothing */
+int words_private(json_t *vis);
+
 /* ---- api.c ---- */
 
 /* api_send - R's body is V as JSON (<, >, & escaped); takes the reference */
