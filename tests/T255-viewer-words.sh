@@ -161,7 +161,18 @@ check_equal "alice, outside it, does not see the HR thread at all" 404 \
 # ---- inbound mail not authenticated (require-auth), in words ----
 A=$TMP/auth
 mkdir -p "$A/mail"
-printf '[capture]\nrequire-auth dmarc\n[visibility]\nworkspace\n' > "$A/rules"
+printf '[capture]\nrequire-auth dmarc\n[associate]\naccount auto\ncontacts\ndeal subject /\\[(DEAL-\\d+)\\]/\n[visibility]\nworkspace\n' > "$A/rules"
+cat > "$A/mail/deal.eml" <<'EOF'
+From: Alice Adams <alice@example.com>
+To: Dora Deal <dora@deal-words.test>
+Subject: [DEAL-77] Proposal
+Date: Fri, 07 Mar 2025 10:00:00 +0000
+Message-ID: <t255-deal@example.com>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Dora, our proposal.
+EOF
 cat > "$A/mail/spoof.eml" <<'EOF'
 From: Mallory <mallory@spoof-words.test>
 To: Alice Adams <alice@example.com>
@@ -181,10 +192,16 @@ $CRMCTL -c "$A/base.conf" import "$A/mail" > "$A/import.log" 2>&1 &&
 viewer_owner "$A"
 check_equal "the spoofed thread is unassigned: not authenticated" \
 	"inbound mail not authenticated: links nobody" \
-	"$(sqlite3 -readonly "$A/store.db" "SELECT unassigned FROM threads")"
+	"$(sqlite3 -readonly "$A/store.db" "SELECT unassigned FROM threads WHERE subject LIKE 'Urgent%'")"
 check "crmview starts on that store" viewer_start auth "$A"
 login "$TMP/jar.alice" alice
 page alice /unassigned > "$TMP/p"
 has "member: not authenticated, in words" \
 	"The sender's mail could not be verified (not authenticated), so it is filed under nobody."
 hasnt "member: not in the rules' words" 'links nobody'
+DEALT=$(sqlite3 -readonly "$A/store.db" "SELECT id FROM threads WHERE subject = '[DEAL-77] Proposal'")
+DEAL=$(sqlite3 -readonly "$A/store.db" "SELECT id FROM deals WHERE key = 'DEAL-77'")
+page alice "/threads/$DEALT" > "$TMP/p"
+has "member: a deal found in the subject, in words" \
+	"On the deal <a href=\"/deals/$DEAL\">DEAL-77</a> because its subject names <b>DEAL-77</b>."
+has "...and the thread links back to its account first" "<nav class=\"back\"><a href=\"/accounts/"
