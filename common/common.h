@@ -56,6 +56,7 @@ struct conf {
 	char *viewer_access_log;     /* ViewerAccessLog: file, NULL: syslog */
 	int viewer_admins_see_private; /* ViewerAdminsSeePrivate: yes | no */
 	struct conf_list viewer_metrics_from; /* ViewerMetricsFrom: CIDR list that may scrape /metrics */
+	char *viewer_time_zone;      /* ViewerTimeZone: IANA zone the pages show times in (UTC) */
 	struct conf_list domains;    /* Domains: own domains */
 	struct conf_list internal_hosts; /* InternalHosts: CIDR list */
 	struct conf_list milter_peers; /* MilterPeers: CIDR list of TCP peers that may connect */

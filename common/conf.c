@@ -9,12 +9,15 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "common.h"
 
@@ -23,11 +26,12 @@
 #endif
 
 #define CONF_MAX_FILE (1024 * 1024)
+#define CONF_ZONEINFO "/usr/share/zoneinfo" /* the IANA zone files, unless TZDIR says */
 
 /* T_PATH: a string that names a file; relative, it is taken from the folder
  * of the configuration file (CONF_DEFAULT_PATH's when there is none) */
 enum conf_type { T_STRING, T_PATH, T_LIST, T_RAW, T_SIZE, T_MSEC, T_FACILITY, T_BOOL, T_AUTH,
-		 T_DAYS, T_COUNT, T_ADDRESS };
+		 T_DAYS, T_COUNT, T_ADDRESS, T_ZONE };
 
 struct conf_key {
 	const char *name;
@@ -56,6 +60,7 @@ static const struct conf_key conf_keys[] = {
 	K("ViewerAccessLog", T_PATH,     viewer_access_log, NULL),
 	K("ViewerAdminsSeePrivate", T_BOOL, viewer_admins_see_private, "no"),
 	K("ViewerMetricsFrom", T_LIST,   viewer_metrics_from, "127.0.0.0/8 ::1/128"),
+	K("ViewerTimeZone",  T_ZONE,     viewer_time_zone, "UTC"),
 	K("Domains",         T_LIST,     domains,          NULL),
 	K("InternalHosts",   T_LIST,     internal_hosts,   "127.0.0.0/8 ::1/128"),
 	K("MilterPeers",     T_LIST,     milter_peers,     "127.0.0.0/8 ::1/128"),
@@ -177,6 +182,47 @@ static const char *parse_address(const char *value, char **out)
 	return NULL;
 }
 
+/*
+ * parse_zone - an IANA time zone name (America/New_York, UTC) into *field
+ * when it names a zone file: under TZDIR (CONF_ZONEINFO when unset), a
+ * regular file that starts with the TZif magic, as the C library will load
+ * it.  "UTC" needs no file (it is also a POSIX TZ string).  A name with a
+ * leading '/', a ".." part or other than letters, digits and "/_+-." is
+ * refused before any file is opened.  NULL or an error message.
+ */
+static const char *parse_zone(const char *value, char **field)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4096], magic[4];
+	struct stat sb;
+	int fd, ok;
+
+	if (*value == '/' || strstr(value, "..") || strspn(value,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-.") != strlen(value))
+		return "expected an IANA time zone name such as America/New_York or UTC";
+	if (strcmp(value, "UTC") != 0) {
+		if (!dir || !*dir)
+			dir = CONF_ZONEINFO;
+		if (snprintf(path, sizeof path, "%s/%s", dir, value) >= (int)sizeof path)
+			return "time zone name too long";
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 && errno == ELOOP)	/* zoneinfo links (US/Eastern) are fine: follow */
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return "not a time zone: no such zone file under " CONF_ZONEINFO
+			       " (or TZDIR); expected a name such as America/New_York or UTC";
+		ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		     read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
+		     memcmp(magic, "TZif", 4) == 0;
+		close(fd);
+		if (!ok)
+			return "not a time zone: the file is not a zone file (TZif)";
+	}
+	free(*field);
+	*field = xstrdup(value);
+	return NULL;
+}
+
 /* set_value - parse VALUE for key K into c; returns NULL or an error message */
 static const char *set_value(struct conf *c, const struct conf_key *k, const char *value)
 {
@@ -243,6 +289,8 @@ static const char *set_value(struct conf *c, const struct conf_key *k, const cha
 			return "expected a number from 1 to 65536";
 		*(int *)field = (int)size;
 		return NULL;
+	case T_ZONE:
+		return parse_zone(value, field);
 	}
 	msg_panic("conf: key type %d", (int)k->type);
 }
@@ -306,7 +354,7 @@ void conf_free(struct conf *c)
 	for (size_t i = 0; i < N_KEYS; i++) {
 		void *field = (char *)c + conf_keys[i].offset;
 		if (conf_keys[i].type == T_STRING || conf_keys[i].type == T_PATH ||
-		    conf_keys[i].type == T_ADDRESS) {
+		    conf_keys[i].type == T_ADDRESS || conf_keys[i].type == T_ZONE) {
 			free(*(char **)field);
 			*(char **)field = NULL;
 		} else if (conf_keys[i].type == T_LIST) {

@@ -994,17 +994,34 @@ static int thread_items(struct store *st, const struct store_viewer *who, json_t
 	return rc == SQLITE_ROW ? -1 : view_done(st, rc);
 }
 
-/* thread_links - "links": [{"kind", "id", "key", "name", "rule", "captured_by"}]; 0 or -1 */
+/*
+ * the contact a link came through: for an account, the first contact of the
+ * account linked to the same thread; for a deal, the first contact of the
+ * deal linked to it (so the page can say "because Bob Jones is in it")
+ */
+#define SQL_LINK_VIA \
+	"(SELECT v.id FROM links lv JOIN contacts v ON v.id = lv.contact_id" \
+	" WHERE lv.thread_id = l.thread_id AND (v.account_id = l.account_id OR EXISTS" \
+	" (SELECT 1 FROM deal_contacts dc WHERE dc.deal_id = l.deal_id AND dc.address = v.address))" \
+	" ORDER BY v.address LIMIT 1)"
+
+/*
+ * thread_links - "links": [{"kind", "id", "key", "name", "rule",
+ * "captured_by", "via"}], "via" ({"name", "address"}) for an account or
+ * deal link that came through a contact of the thread; 0 or -1
+ */
 static int thread_links(struct store *st, const struct store_viewer *who, json_t *o, int64_t tid)
 {
 	sqlite3_stmt *s = view_prep(st,
 		"SELECT CASE WHEN l.account_id IS NOT NULL THEN 'account'"
 		"  WHEN l.contact_id IS NOT NULL THEN 'contact' ELSE 'deal' END,"
 		" coalesce(l.account_id, l.contact_id, l.deal_id), coalesce(a.domain, c.address, d.key),"
-		" coalesce(a.name, c.name, d.name), l.rule_id, c.capture_rule FROM links l"
-		" LEFT JOIN accounts a ON a.id = l.account_id LEFT JOIN contacts c ON c.id = l.contact_id"
-		" LEFT JOIN deals d ON d.id = l.deal_id WHERE l.thread_id = ?1 ORDER BY 1, 3", NULL);
-	json_t *a = json_array(), *l;
+		" coalesce(a.name, c.name, d.name), l.rule_id, c.capture_rule, v.name, v.address"
+		" FROM links l LEFT JOIN accounts a ON a.id = l.account_id"
+		" LEFT JOIN contacts c ON c.id = l.contact_id LEFT JOIN deals d ON d.id = l.deal_id"
+		" LEFT JOIN contacts v ON l.contact_id IS NULL AND v.id = " SQL_LINK_VIA
+		" WHERE l.thread_id = ?1 ORDER BY 1, 3", NULL);
+	json_t *a = json_array(), *l, *via;
 	int rc = SQLITE_ERROR;
 
 	if (s) {
@@ -1019,6 +1036,12 @@ static int thread_links(struct store *st, const struct store_viewer *who, json_t
 			if (sqlite3_column_type(s, 5) != SQLITE_NULL)
 				json_object_set_new(l, "captured_by",
 						    view_rule_json(st, who, sqlite3_column_int64(s, 5)));
+			if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
+				via = json_object();
+				json_object_set_new(via, "name", view_col_text(s, 6));
+				json_object_set_new(via, "address", view_col_text(s, 7));
+				json_object_set_new(l, "via", via);
+			}
 			json_array_append_new(a, l);
 		}
 	}

@@ -4,6 +4,10 @@
  * direction arrows, sizes, highlighted text, pagers, the box a table
  * scrolls in
  *
+ * Dates come from the store as UTC ("2025-03-01T15:35:00Z") and are shown
+ * in ViewerTimeZone with its abbreviation ("2025-03-01 10:35 EST"); the
+ * <time datetime> attribute keeps the UTC value, the JSON API too.
+ *
  * Public (view_int.h): html_begin, html_end, view_error and the html_*
  * pieces.  Every value that came from mail goes through html_esc(); the
  * markup around it is constant text.  No script, no inline style: the
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "view_int.h"
 
@@ -108,23 +113,76 @@ void view_error(struct view_req *r, int status, const char *message)
 	html_end(r);
 }
 
-/* html_date - "YYYY-MM-DD HH:MM" of a date value ("" for null) */
+/*
+ * html_zone_init - the pages' time zone: ZONE (ViewerTimeZone, checked by
+ * conf_load) for every localtime_r() to come.
+ *
+ * Set once here, at start, before the worker threads exist, and never
+ * again: TZ is process-wide state, and setenv() while another thread reads
+ * the environment (localtime_r, getenv) is a race, so no request may set it.
+ * glibc's localtime_r is MT-safe once TZ is fixed: it reads the zone loaded
+ * by tzset() under its own lock.  Computing offsets ourselves would mean
+ * reading TZif files and their POSIX TZ footers: the C library does that
+ * well already.  The rest of the process sees the zone too; only log.c
+ * uses local time, and its stamps carry their offset (%z).
+ */
+void html_zone_init(const char *zone)
+{
+	setenv("TZ", zone && *zone ? zone : "UTC", 1);
+	tzset();
+}
+
+/*
+ * html_local_time - the ISO "YYYY-MM-DDTHH:MM:SSZ" date S (UTC) as "YYYY-MM-DD
+ * HH:MM ZONE" (HM) or "YYYY-MM-DD" in the pages' zone into OUT (LEN bytes);
+ * 0, or -1 when S is no such date (OUT untouched)
+ */
+int html_local_time(const char *s, int hm, char *out, size_t len)
+{
+	struct tm tm = { 0 };
+	const char *end;
+	time_t t;
+
+	end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!end || (*end && strcmp(end, "Z") != 0))
+		return -1;
+	t = timegm(&tm);
+	if (!localtime_r(&t, &tm) ||
+	    !strftime(out, len, hm ? "%Y-%m-%d %H:%M %Z" : "%Y-%m-%d", &tm))
+		return -1;
+	return 0;
+}
+
+/* html_date - "YYYY-MM-DD HH:MM ZONE" of a date value in the pages' zone ("" for null) */
 void html_date(struct vbuf *b, json_t *date)
 {
 	const char *s = json_string_value(date);
+	char when[64];
 
 	if (!s || strlen(s) < 16)
 		return;
-	vbuf_printf(b, "<time datetime=\"%.20s\">%.10s %.5s</time>", s, s, s + 11);
+	if (html_local_time(s, 1, when, sizeof when) < 0)	/* not ISO: as it came */
+		snprintf(when, sizeof when, "%.10s %.5s", s, s + 11);
+	vbuf_printf(b, "<time datetime=\"%.20s\">", s);
+	html_esc(b, when);
+	vbuf_puts(b, "</time>");
 }
 
-/* html_day - "YYYY-MM-DD" of a date value */
+/* html_day - "YYYY-MM-DD" of a date value in the pages' zone, the time and zone as its title */
 void html_day(struct vbuf *b, json_t *date)
 {
 	const char *s = json_string_value(date);
+	char day[16], when[64];
 
-	if (s && strlen(s) >= 10)
+	if (!s || strlen(s) < 10)
+		return;
+	if (html_local_time(s, 0, day, sizeof day) < 0 || html_local_time(s, 1, when, sizeof when) < 0) {
 		vbuf_printf(b, "<time datetime=\"%.20s\">%.10s</time>", s, s);
+		return;
+	}
+	vbuf_printf(b, "<time datetime=\"%.20s\" title=\"", s);
+	html_esc(b, when);
+	vbuf_printf(b, "\">%s</time>", day);
 }
 
 /* html_text - an escaped string value, nothing for null */

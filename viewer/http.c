@@ -411,6 +411,7 @@ int view_start(const struct conf *conf, struct view_server **out, char *err, siz
 	    check_store(conf, err, errlen) < 0 || load_tls(s, conf, err, errlen) < 0 ||
 	    auth_init(&s->app, err, errlen) < 0 || access_open(&s->app, err, errlen) < 0)
 		goto fail;
+	html_zone_init(conf->viewer_time_zone);	/* before MHD starts the worker threads */
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (s->app.tls)

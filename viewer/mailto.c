@@ -145,11 +145,12 @@ static void quoted_body(struct vbuf *b, json_t *m)
 		: json_string_value(json_object_get(from, "address"));
 	struct vbuf q = { 0 };
 	size_t len = body ? strlen(body) : 0, pos = 0, n;
-	char *t;
+	char when[64], *t;
 
+	if (html_local_time(date, 1, when, sizeof when) < 0)
+		snprintf(when, sizeof when, "%s", "an unknown date");
 	vbuf_puts(&q, "\r\n\r\n");
-	vbuf_printf(&q, "On %.10s %.5s UTC, %s wrote:\r\n", date ? date : "",
-		    date && strlen(date) >= 16 ? date + 11 : "", who ? who : "someone");
+	vbuf_printf(&q, "On %s, %s wrote:\r\n", when, who ? who : "someone");
 	while (pos < len) {
 		n = strcspn(body + pos, "\n");
 		if (q.len + n + 4 > MAILTO_QUOTE_MAX) {

@@ -275,7 +275,7 @@ void view_timeline(struct view_req *r, json_t *items, int with_reason)
 			vbuf_puts(b, "<td></td>");
 		if (with_reason) {
 			vbuf_puts(b, "<td class=\"why\">");
-			html_text(b, json_object_get(t, "unassigned"));
+			words_unassigned(b, json_object_get(t, "unassigned"), r->user.admin);
 			vbuf_puts(b, "</td>");
 		}
 		vbuf_puts(b, "</tr>\n");

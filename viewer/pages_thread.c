@@ -2,8 +2,10 @@
  * pages_thread.c - one thread: every message in order with from/to/cc,
  * date, direction, its text body with quoted history folded, attachments
  * (name linked to its download, type, size; small images folded as
- * "N inline images"), and why the thread is here: the rules that logged
- * it, associated it, captured its contacts and set its visibility
+ * "N inline images"), and why the thread is here, in plain words (words.c):
+ * who can read it, the records it is on and because of whom, why it is on
+ * none; admins also see the rules (file:line, text) that decided.  A link
+ * back to its first record tops the page; a private thread is marked so.
  *
  * Public (view_int.h): page_thread.  The body is shown as escaped text in
  * <pre>; HTML mail was turned to text by the parser and is never rendered.
@@ -148,7 +150,7 @@ static void reply_links(struct view_req *r, json_t *m)
 	vbuf_puts(b, "</p>");
 }
 
-/* message_html - one message of thread TID */
+/* message_html - one message of thread TID (to an admin: with the rule that logged it) */
 static void message_html(struct view_req *r, json_t *m, long long tid)
 {
 	struct vbuf *b = &r->body;
@@ -193,52 +195,63 @@ static void message_html(struct view_req *r, json_t *m, long long tid)
 		html_text(b, json_object_get(log, "reason"));
 		vbuf_puts(b, ")");
 	}
-	vbuf_puts(b, " by ");
-	html_rule(b, json_object_get(log, "rule"));
+	if (r->user.admin) {
+		vbuf_puts(b, " by ");
+		html_rule(b, json_object_get(log, "rule"));
+	}
 	vbuf_puts(b, "</p>");
 	reply_links(r, m);
 	vbuf_puts(b, "</article>\n");
 }
 
-/* why_html - why the thread is here: visibility, links, captures, unassigned */
-static void why_html(struct vbuf *b, json_t *t)
+/* why_html - why the thread is here, in words: visibility, links, unassigned (ADMIN: the rules) */
+static void why_html(struct vbuf *b, json_t *t, int admin)
 {
-	json_t *vis = json_object_get(t, "visibility"), *l;
+	json_t *l;
 	size_t i;
 
-	vbuf_puts(b, "<section class=\"why\"><h2>Why it is here</h2><ul><li>Visible to <b>");
-	html_text(b, json_object_get(vis, "inside"));
-	vbuf_puts(b, "</b>; others see <b>");
-	html_text(b, json_object_get(vis, "outside"));
-	vbuf_puts(b, "</b>");
-	if (json_string_length(json_object_get(vis, "reason"))) {
-		vbuf_puts(b, " (");
-		html_text(b, json_object_get(vis, "reason"));
-		vbuf_puts(b, ")");
-	}
-	vbuf_puts(b, " \xe2\x80\x94 ");
-	html_rule(b, json_object_get(vis, "rule"));
+	vbuf_puts(b, "<section class=\"why\"><h2>Why it is here</h2><ul><li class=\"vis\">");
+	words_visibility(b, json_object_get(t, "visibility"), admin);
 	vbuf_puts(b, "</li>");
 	json_array_foreach(json_object_get(t, "links"), i, l) {
-		const char *kind = json_string_value(json_object_get(l, "kind"));
-
-		vbuf_printf(b, "<li>On %s <a href=\"/%ss/%lld\">", kind ? kind : "",
-			    kind ? kind : "", (long long)json_integer_value(json_object_get(l, "id")));
-		html_text(b, json_object_get(l, "key"));
-		vbuf_puts(b, "</a> \xe2\x80\x94 ");
-		html_rule(b, json_object_get(l, "rule"));
-		if (json_object_get(l, "captured_by")) {
-			vbuf_puts(b, "; made a contact by ");
-			html_rule(b, json_object_get(l, "captured_by"));
-		}
+		vbuf_puts(b, "<li class=\"link\">");
+		words_link(b, l, admin);
 		vbuf_puts(b, "</li>");
 	}
 	if (json_string_length(json_object_get(t, "unassigned"))) {
-		vbuf_puts(b, "<li>Unassigned: ");
-		html_text(b, json_object_get(t, "unassigned"));
+		vbuf_puts(b, "<li class=\"unassigned\">Not on any record: ");
+		words_unassigned(b, json_object_get(t, "unassigned"), admin);
 		vbuf_puts(b, "</li>");
 	}
 	vbuf_puts(b, "</ul></section>");
+}
+
+/*
+ * back_link - "<- Acme" to the thread's first linked account, else deal,
+ * else contact; nothing for a thread on no record
+ */
+static void back_link(struct vbuf *b, json_t *links)
+{
+	static const char *const order[] = { "account", "deal", "contact" };
+	const char *kind, *label;
+	size_t i;
+	json_t *l;
+
+	for (size_t k = 0; k < 3; k++)
+		json_array_foreach(links, i, l) {
+			kind = json_string_value(json_object_get(l, "kind"));
+			if (!kind || strcmp(kind, order[k]) != 0)
+				continue;
+			label = json_string_length(json_object_get(l, "name"))
+				? json_string_value(json_object_get(l, "name"))
+				: json_string_value(json_object_get(l, "key"));
+			vbuf_printf(b, "<nav class=\"back\"><a href=\"/%ss/%lld\" rel=\"up\">"
+				    "\xe2\x86\x90 ", kind,
+				    (long long)json_integer_value(json_object_get(l, "id")));
+			html_esc(b, label ? label : "");
+			vbuf_puts(b, "</a></nav>");
+			return;
+		}
 }
 
 /* thread_html - the thread page from its model T */
@@ -251,11 +264,15 @@ static void thread_html(struct view_req *r, json_t *t)
 	size_t i;
 
 	html_begin(r, json_is_string(subject) ? json_string_value(subject) : "Thread", NULL);
+	back_link(b, json_object_get(t, "links"));
 	vbuf_puts(b, "<h1>");
 	if (json_is_string(subject))
 		html_text(b, subject);
 	else
 		vbuf_puts(b, "<span class=\"hidden\">(subject not shown)</span>");
+	if (words_private(json_object_get(t, "visibility")))
+		vbuf_puts(b, " <span class=\"badge private\" title=\"Only the people inside can see"
+			  " this thread; nobody else sees even that it exists\">Private</span>");
 	vbuf_puts(b, "</h1><p class=\"meta\">");
 	vbuf_printf(b, "%lld message(s) \xc2\xb7 ",
 		    (long long)json_integer_value(json_object_get(t, "messages")));
@@ -265,7 +282,7 @@ static void thread_html(struct view_req *r, json_t *t)
 	if (access && strcmp(access, "everything") != 0)
 		vbuf_printf(b, " <span class=\"badge\">you see %s only</span>", access);
 	vbuf_puts(b, "</p>");
-	why_html(b, t);
+	why_html(b, t, r->user.admin);
 	json_array_foreach(json_object_get(t, "items"), i, m)
 		message_html(r, m, (long long)json_integer_value(json_object_get(t, "id")));
 	snprintf(base, sizeof base, "/threads/%lld",

@@ -217,8 +217,13 @@ void html_begin(struct view_req *r, const char *title, const char *nav);
 void html_end(struct view_req *r);
 /* view_error - a complete error page (or JSON error under /api/) with STATUS */
 void view_error(struct view_req *r, int status, const char *message);
-void html_date(struct vbuf *b, json_t *date);     /* "2025-03-01 14:02" */
-void html_day(struct vbuf *b, json_t *date);      /* "2025-03-01" */
+/* html_local_time - ISO UTC date S as "YYYY-MM-DD HH:MM ZONE" (HM) or
+ * "YYYY-MM-DD" in the pages' zone into OUT; 0, or -1 when S is no such date */
+int html_local_time(const char *s, int hm, char *out, size_t len);
+/* html_zone_init - TZ set to ZONE (ViewerTimeZone) once, before the worker threads */
+void html_zone_init(const char *zone);
+void html_date(struct vbuf *b, json_t *date);     /* "2025-03-01 09:02 EST" in ViewerTimeZone */
+void html_day(struct vbuf *b, json_t *date);      /* "2025-03-01" there, the time as its title */
 void html_text(struct vbuf *b, json_t *s);        /* escaped string value, "" for null */
 void html_person(struct vbuf *b, json_t *p);      /* Name <addr> */
 void html_people(struct vbuf *b, json_t *list);   /* comma separated */
@@ -249,6 +254,14 @@ void mailto_reply(struct view_req *r, struct vbuf *b, json_t *m, int all);
  */
 void mailto_write(struct view_req *r, struct vbuf *b, json_t *people, const char *key,
 		  const char *subject);
+
+/* ---- words.c: why a thread is where it is, in plain words (ADMIN: with the rules) ---- */
+
+void words_visibility(struct vbuf *b, json_t *vis, int admin);
+void words_link(struct vbuf *b, json_t *link, int admin);
+void words_unassigned(struct vbuf *b, json_t *reason, int admin);
+/* words_private - 1 when visibility VIS shows people not inside nothing */
+int words_private(json_t *vis);
 
 /* ---- api.c ---- */
 
