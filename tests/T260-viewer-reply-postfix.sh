@@ -139,6 +139,21 @@ check "the client got the replies" grep -rq "^Message-ID: <a2@example.com>" "$TM
 check_fails "Postfix delivered nothing to the reply address" \
 	grep -rqi "crm-reply" "$TMP/sink"
 
+# ---- with crmilter down, Postfix's own transport entry (crmilter(8)) drops the address ----
+crm_stop
+postconf -c "$PF/etc" -e "recipient_delimiter = +" \
+	"transport_maps = inline:{ $RA=discard: }" > /dev/null
+postfix -c "$PF/etc" reload > /dev/null 2>&1
+sleep 1
+send_reply a4@example.com "$TMP/reply.json" --subject "Milter down"
+pf_wait_empty "$PF" 60
+check "without crmilter the client still gets the reply" \
+	grep -rq "^Message-ID: <a4@example.com>" "$TMP/sink"
+check_fails "... and the documented transport entry discards the reply address" \
+	grep -rqi "crm-reply" "$TMP/sink"
+check_grep "Postfix's log shows the discard" "to=<crm-reply+r$K1\..*status=sent (discard" \
+	"$PF/log/maillog"
+
 # ---- Write from the records ----
 J=$(q "select id from contacts where address = 'juergen@kunde.test'")
 curl -s -b "$TMP/jar" -o "$TMP/contact.html" "$URL/contacts/$J"
