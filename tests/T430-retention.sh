@@ -119,7 +119,7 @@ q "DROP TABLE holds; DROP TABLE forgotten; DROP TRIGGER links_follow_thread;
    ALTER TABLE links DROP COLUMN last_date; ALTER TABLE links DROP COLUMN shown;
    DROP INDEX message_sources_arrival; DROP INDEX messages_skipped;
    ALTER TABLE threads DROP COLUMN attachments;
-   DROP INDEX messages_subject_key; ALTER TABLE messages DROP COLUMN subject_key;
+   DROP INDEX messages_subject_key; ALTER TABLE messages DROP COLUMN subject_key; DROP TABLE secrets;
    ALTER TABLE messages DROP COLUMN has_refs;
    PRAGMA user_version = 2"
 crm purge --dry-run > /dev/null
