@@ -307,9 +307,16 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
  * drop_reply_rcpts - take the ReplyAddress recipients out of the envelope:
  * they are never delivered.  A failure is logged; the message goes on
  * (Postfix's transport entry for ReplyAddress discards what is left).
+ * A message with no other recipient keeps them: an MTA refuses a message
+ * left without recipients, and crmilter never stops mail.
  */
 static void drop_reply_rcpts(SMFICTX *ctx, struct milter_conn *conn, struct milter_msg *msg)
 {
+	if (msg->env.n_reply_raw && !msg->env.n_rcpts) {
+		msg_info("%s: the reply address is the only recipient: left to the MTA to discard",
+			 qid(msg));
+		return;
+	}
 	for (size_t i = 0; i < msg->env.n_reply_raw; i++) {
 		if (!msg->env.reply_raw[i])
 			continue;

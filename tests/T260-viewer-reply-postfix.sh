@@ -139,12 +139,28 @@ check "the client got the replies" grep -rq "^Message-ID: <a2@example.com>" "$TM
 check_fails "Postfix delivered nothing to the reply address" \
 	grep -rqi "crm-reply" "$TMP/sink"
 
-# ---- with crmilter down, Postfix's own transport entry (crmilter(8)) drops the address ----
-crm_stop
+# ---- Postfix's own transport entry (crmilter(8)) for what crmilter leaves ----
 postconf -c "$PF/etc" -e "recipient_delimiter = +" \
 	"transport_maps = inline:{ $RA=discard: }" > /dev/null
 postfix -c "$PF/etc" reload > /dev/null 2>&1
 sleep 1
+# a note to the record alone: the tag is its only recipient
+python3 - "$TMP/reply.json" "$TMP/note.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["to"], d["cc"] = [], []
+json.dump(d, open(sys.argv[2], "w"))
+PY
+send_reply n1@example.com "$TMP/note.json" --drop-refs --subject "Note"
+check "a message to the reply address alone is accepted and recorded" wait_for 60 stored_n 6
+check_grep "... (the rules skip it: nobody from outside is on it)" \
+	"n1@example.com> direction=internal skipped: internal only" "$LOG"
+check_grep "... its only recipient left to Postfix" "the reply address is the only recipient" "$LOG"
+pf_wait_empty "$PF" 60
+check_fails "... which discards it" grep -rq "^Message-ID: <n1@example.com>" "$TMP/sink"
+
+# ---- with crmilter down ----
+crm_stop
 send_reply a4@example.com "$TMP/reply.json" --subject "Milter down"
 pf_wait_empty "$PF" 60
 check "without crmilter the client still gets the reply" \

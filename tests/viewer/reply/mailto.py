@@ -74,7 +74,7 @@ def main():
         d = json.load(f)
     m = EmailMessage()
     m["From"] = frm
-    m["To"] = ", ".join(d["to"])
+    m["To"] = ", ".join(d["to"]) or "undisclosed-recipients:;"
     if d.get("cc"):
         m["Cc"] = ", ".join(d["cc"])
     m["Subject"] = opts[opts.index("--subject") + 1] if "--subject" in opts else d["subject"]
