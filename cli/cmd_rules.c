@@ -16,6 +16,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,7 +236,7 @@ static int explain_one(struct cli *cli, struct rules *r, struct store *st, const
 	char *raw = read_file(file, EXPLAIN_MAX_MESSAGE, &len);
 
 	if (!raw) {
-		cli_error("%s: %m", file);
+		cli_error("%s: %s", file, read_file_error(errno));
 		return CLI_PARTIAL;
 	}
 	if (ingest_evaluate(&cli->conf, r, raw, len, originated, &e, err, sizeof err) < 0) {

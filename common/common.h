@@ -124,10 +124,16 @@ char *xstrndup(const char *s, size_t n);
 /*
  * read_file - read a whole file into a NUL-terminated buffer
  *
- * Refuses files larger than max bytes.  Returns the buffer (free with free())
- * and its length in *len, or NULL with errno set.
+ * Refuses files larger than max bytes (EFBIG) and anything but a regular
+ * file (EINVAL): a FIFO, a device or a folder named by mistake fails at
+ * once instead of hanging the caller (the open does not wait for a
+ * writer).  Returns the buffer (free with free()) and its length in *len,
+ * or NULL with errno set; read_file_error() words the failure.
  */
 char *read_file(const char *path, size_t max, size_t *len);
+
+/* read_file_error - ERR of a failed read_file in words ("not a regular file"...) */
+const char *read_file_error(int err);
 
 /*
  * read_fd - the same for the file open on FD, whose fstat() is ST (the caller

@@ -435,7 +435,7 @@ int conf_load(const char *path, struct conf *out, char *err, size_t errlen)
 			conf_defaults(out);
 			return 0;
 		}
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, read_file_error(errno));
 		return -1;
 	}
 	if (memchr(text, '\0', len)) {

@@ -56,7 +56,7 @@ char *read_file(const char *path, size_t max, size_t *len)
 {
 	struct stat st;
 	char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), saved;
 
 	if (fd < 0)
 		return NULL;
@@ -66,6 +66,16 @@ char *read_file(const char *path, size_t max, size_t *len)
 	close(fd);
 	errno = saved;
 	return buf;
+}
+
+/* read_file_error - see common.h */
+const char *read_file_error(int err)
+{
+	if (err == EINVAL)
+		return "not a regular file";
+	if (err == EFBIG)
+		return "file too large";
+	return strerror(err);
 }
 
 /* parse_size - a byte count with an optional k/M/G suffix; 0 or -1 */

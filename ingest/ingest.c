@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ingest_int.h"
@@ -88,26 +89,35 @@ static const char *rules_source(const char *path, int required)
 }
 
 /*
- * named_but_missing - 1, with "CONF:LINE: RulesFile PATH: reason" in err,
- * when CONF sets a RulesFile that cannot be opened; else 0
+ * named_but_unreadable - 1, with "CONF:LINE: RulesFile PATH: reason" in
+ * err, when CONF sets a RulesFile that cannot be opened or is not a
+ * regular file (a FIFO, a folder); else 0
  */
-static int named_but_missing(const struct conf *conf, char *err, size_t errlen)
+static int named_but_unreadable(const struct conf *conf, char *err, size_t errlen)
 {
+	struct stat sb;
+	const char *why;
 	unsigned line;
 
-	if (!conf->rules_given || !conf->rules || access(conf->rules, R_OK) == 0)
+	if (!conf->rules_given || !conf->rules)
+		return 0;
+	if (access(conf->rules, R_OK) != 0 || stat(conf->rules, &sb) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(sb.st_mode))
+		why = read_file_error(EINVAL);
+	else
 		return 0;
 	line = conf_key_line(conf->path, "RulesFile", "");
 	snprintf(err, errlen, "%s:%u: RulesFile %s: %s (the built-in rules are never used in "
 		 "place of a rules file that is set)", conf->path ? conf->path : CONF_DEFAULT_PATH,
-		 line, conf->rules, strerror(errno));
+		 line, conf->rules, why);
 	return 1;
 }
 
 /* ingest_load_rules - see ingest.h */
 int ingest_load_rules(const struct conf *conf, struct rules **out, char *err, size_t errlen)
 {
-	if (named_but_missing(conf, err, errlen)) {
+	if (named_but_unreadable(conf, err, errlen)) {
 		*out = NULL;
 		return -1;
 	}
@@ -214,7 +224,7 @@ static struct rules *open_rules(const struct conf *conf, char *err, size_t errle
 	const char *path = rules_source(conf->rules, conf->rules_given || fallback_of(conf->rules));
 	struct rules *r = NULL;
 
-	if (!named_but_missing(conf, err, errlen) && rules_load(path, &r, err, errlen) == 0) {
+	if (!named_but_unreadable(conf, err, errlen) && rules_load(path, &r, err, errlen) == 0) {
 		remember(r, path);
 		return r;
 	}

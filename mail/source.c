@@ -364,8 +364,16 @@ static int open_next(struct mail_source *src, char *err, size_t errlen)
 	const char *path = src->files[src->next_file];
 	uint64_t listed = src->sizes[src->next_file];
 	src->next_file++;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put in the file's place since the listing must
+	 * not hang the import waiting for a writer */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a regular file any more", path);
+		src->bytes_before += listed;
+		return -1;
+	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		if (fd >= 0)

@@ -772,7 +772,7 @@ int rules_load(const char *path, struct rules **out, char *err, size_t errlen)
 	text = read_file(path, RULES_MAX_FILE, &len);
 	if (!text) {
 		*out = NULL;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, read_file_error(errno));
 		return -1;
 	}
 	if (memchr(text, '\0', len)) {

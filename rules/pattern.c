@@ -451,7 +451,8 @@ struct plist *rules_file_list(struct loader *ld, const char *path, unsigned line
 		goto out;
 	text = read_file(full, RULES_MAX_FILE, &len);
 	if (!text) {
-		diag_add(ld->d, ld->file, line, col, "cannot read list @%s: %s", path, strerror(errno));
+		diag_add(ld->d, ld->file, line, col, "cannot read list @%s: %s", path,
+			 read_file_error(errno));
 		goto out;
 	}
 	l = calloc(1, sizeof *l);

@@ -37,6 +37,22 @@ check "... and does not create or touch the store" test ! -e "$TMP/store.db"
 check_grep "... naming the configuration line and the file" \
 	"^crmctl: $TMP/etc/typo.conf:4: RulesFile $TMP/etc/hr.rule: No such file or directory" "$TMP/err"
 
+# ---- a FIFO (or anything but a regular file) fails at once, never waits for a writer ----
+mkfifo "$TMP/etc/fifo.rules" "$TMP/etc/fifo.conf"
+conf "$TMP/etc/fifo-rules.conf" RulesFile "$TMP/etc/fifo.rules"
+timeout 10 "$CRMCTL" -c "$TMP/etc/fifo-rules.conf" import "$TMP/mail" > "$TMP/out" 2> "$TMP/err"
+check_equal "import with a FIFO as RulesFile exits 2 at once" 2 $?
+check_grep "... saying it is not a regular file" \
+	"fifo-rules.conf:4: RulesFile $TMP/etc/fifo.rules: not a regular file" "$TMP/err"
+timeout 10 "$CRMCTL" -c "$TMP/etc/fifo.conf" stats > "$TMP/out" 2> "$TMP/err"
+check_equal "a FIFO as the configuration file: exit 2 at once" 2 $?
+check_grep "... saying it is not a regular file" "$TMP/etc/fifo.conf: not a regular file" "$TMP/err"
+conf "$TMP/etc/dir-rules.conf" RulesFile "$TMP/elsewhere"
+timeout 10 "$CRMCTL" -c "$TMP/etc/dir-rules.conf" import "$TMP/mail" > "$TMP/out" 2> "$TMP/err"
+check_grep "a folder as RulesFile is not a regular file either" \
+	"RulesFile $TMP/elsewhere: not a regular file" "$TMP/err"
+check "... and nothing touched the store" test ! -e "$TMP/store.db"
+
 # ---- a relative RulesFile is taken from the configuration's folder ----
 conf "$TMP/etc/rel.conf" RulesFile hr.rules
 (cd "$TMP/elsewhere" && "$CRMCTL" -c ../etc/rel.conf import "$TMP/mail") > /dev/null 2> "$TMP/err"
