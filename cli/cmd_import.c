@@ -10,6 +10,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,10 +64,15 @@ static int with_retry(struct ingest_ahead *a, const struct ingest_msg *msg, char
 	return rc;
 }
 
-/* parsers - the threads that parse ahead: one per core but the writer's, at most 3 */
+/*
+ * parsers - the threads that parse ahead: one per core this process may
+ * run on (its affinity: taskset, cgroups) but the writer's, at most 3
+ */
 static unsigned parsers(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+							      : sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n <= 1 ? 0 : n > 4 ? 3 : (unsigned)n - 1;
 }

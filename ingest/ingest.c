@@ -36,6 +36,7 @@ struct conv {
 struct queued {
 	char *raw;
 	size_t len;
+	void *raw_z;                 /* raw compressed by a parsing thread, or NULL */
 	char *origin;
 	struct mail_record *rec;
 	struct store_item item;
@@ -53,6 +54,7 @@ struct ingest {
 	struct rules *rules;
 	char *rules_path;            /* RulesFile, or NULL */
 	int rules_given;             /* RulesFile was set: it must load */
+	int raw_full;                /* the store keeps whole raw sources */
 	ingest_report_fn report;
 	void *arg;
 	struct queued q[INGEST_BATCH_MESSAGES];
@@ -257,6 +259,7 @@ int ingest_open(const struct conf *conf, ingest_report_fn report, void *arg,
 	in->rules = open_rules(conf, err, errlen);
 	in->rules_path = conf->rules ? strdup(conf->rules) : NULL;
 	in->rules_given = conf->rules_given;
+	in->raw_full = conf->raw == CONF_RAW_FULL;
 	if (!in->rules || (conf->rules && !in->rules_path)) {
 		rules_unref(in->rules);
 		free(in->rules_path);
@@ -431,6 +434,7 @@ static void drop_queue(struct ingest *in)
 {
 	for (size_t i = 0; i < in->n; i++) {
 		free(in->q[i].raw);
+		free(in->q[i].raw_z);
 		free(in->q[i].origin);
 		mail_record_free(in->q[i].rec);
 		conv_free(&in->q[i].conv);
@@ -472,8 +476,12 @@ int ingest_flush(struct ingest *in, char *err, size_t errlen)
 
 /* ingest_queue - see ingest_int.h */
 int ingest_queue(struct ingest *in, const struct ingest_msg *msg, char *raw, char *origin,
-		 struct mail_record *rec, char *err, size_t errlen)
+		 struct mail_record *rec, struct ingest_frame *frame, char *err, size_t errlen)
 {
+	struct ingest_frame none = { 0 };
+
+	if (!frame)
+		frame = &none;
 	if (in->n == INGEST_BATCH_MESSAGES || in->bytes + msg->len > INGEST_BATCH_BYTES) {
 		int rc = ingest_flush(in, err, errlen);
 		if (rc != STORE_OK)
@@ -485,6 +493,7 @@ int ingest_queue(struct ingest *in, const struct ingest_msg *msg, char *raw, cha
 	}
 	struct queued *q = &in->q[in->n];
 	q->raw = raw;
+	q->raw_z = frame->z;
 	q->len = msg->len;
 	q->origin = origin;
 	q->rec = rec;
@@ -501,6 +510,9 @@ int ingest_queue(struct ingest *in, const struct ingest_msg *msg, char *raw, cha
 		.rec = rec,
 		.raw = q->raw,
 		.raw_len = q->len,
+		.raw_z = q->raw_z,
+		.raw_zlen = frame->len,
+		.raw_zdict = frame->dict,
 		.direction = dir,
 		.source = msg->source,
 		.origin = q->origin,
@@ -512,9 +524,16 @@ int ingest_queue(struct ingest *in, const struct ingest_msg *msg, char *raw, cha
 	return STORE_OK;
 drop:
 	free(raw);
+	free(frame->z);
 	free(origin);
 	mail_record_free(rec);
 	return STORE_OK;
+}
+
+/* ingest_zdict - see ingest_int.h */
+struct store_zdict *ingest_zdict(struct ingest *in)
+{
+	return in->raw_full ? store_zdict_get(in->store) : NULL;
 }
 
 /* ingest_copy - see ingest_int.h */
@@ -548,7 +567,7 @@ int ingest_add(struct ingest *in, const struct ingest_msg *msg, char *err, size_
 	int rc;
 
 	ingest_copy(msg, &raw, &origin);
-	rc = ingest_queue(in, msg, raw, origin, rec, err, errlen);
+	rc = ingest_queue(in, msg, raw, origin, rec, NULL, err, errlen);
 	if (rc != STORE_OK) {
 		free(raw);
 		free(origin);

@@ -732,9 +732,7 @@ static int dicts_drop(struct forget *f, const int64_t *ids, size_t n)
 	struct store *st = f->st;
 	int rc = STORE_OK;
 
-	ZSTD_freeCDict(st->cdict);     /* store_zcompress now makes plain frames */
-	st->cdict = NULL;
-	st->cdict_id = 0;
+	store_zdict_drop(st);          /* store_zcompress now makes plain frames */
 	st->dict_retry_at = 0;
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 		rc = reframe(st, "raw", "message_id", "data", "kept", ids[i]);

@@ -339,7 +339,12 @@ static int raw_insert(struct store *st, const struct store_item *it, int64_t mid
 		keep = it->raw_len;
 	else if (it->raw && st->raw == STORE_RAW_HEADERS)
 		keep = it->rec->header_len < it->raw_len ? it->rec->header_len : it->raw_len;
-	if (keep) {
+	if (keep && it->raw_z && keep == it->raw_len && it->raw_zdict &&
+	    it->raw_zdict == store_zdict_id(st->zdict)) {
+		z = it->raw_z;	/* compressed on a parsing thread with this dictionary */
+		zlen = it->raw_zlen;
+		dict = it->raw_zdict;
+	} else if (keep) {
 		rc = store_zcompress(st, it->raw, keep, &z, &zlen, &dict);
 		if (rc != STORE_OK)
 			return rc;

@@ -14,8 +14,18 @@
  * while rows use it.
  *
  * Private API (store_int.h): store_zcompress, store_zdecompress,
- * store_zdict_load, store_zdict_maybe_train, store_zfree.
+ * store_zdict_load, store_zdict_maybe_train, store_zdict_drop, store_zfree.
+ *
+ * Compression on other threads (store.h): store_zdict_get hands out a
+ * reference to the current dictionary, which is immutable and counted, so
+ * an import's parsing threads compress raw sources with it while the
+ * writer goes on (store_zctx_compress); the writer stores such a frame as
+ * it is when its dictionary is still the store's (store_item.raw_z), and
+ * compresses again otherwise.  A dictionary lives until its last
+ * reference is put: a training rolled back or a forget that drops the
+ * dictionary leaves the frames made with it to be made again.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +43,87 @@
 #define DICT_SIZE        (112 * 1024)  /* zstd's own default */
 #define DICT_K           200           /* fastCover segment size, fixed: no search */
 #define DICT_D           8             /* fastCover dmer size */
+
+/* a compression dictionary, shared read-only between threads */
+struct store_zdict {
+	atomic_int refs;
+	ZSTD_CDict *cd;
+	int64_t id;                  /* zdicts.id */
+};
+
+/* a compression context of one thread */
+struct store_zctx {
+	ZSTD_CCtx *cc;
+};
+
+/* store_zdict_get - see store.h */
+struct store_zdict *store_zdict_get(struct store *st)
+{
+	if (st->zdict)
+		atomic_fetch_add(&st->zdict->refs, 1);
+	return st->zdict;
+}
+
+/* store_zdict_put - see store.h */
+void store_zdict_put(struct store_zdict *d)
+{
+	if (d && atomic_fetch_sub(&d->refs, 1) == 1) {
+		ZSTD_freeCDict(d->cd);
+		free(d);
+	}
+}
+
+/* store_zdict_id - see store.h */
+int64_t store_zdict_id(const struct store_zdict *d)
+{
+	return d ? d->id : 0;
+}
+
+/* store_zdict_drop - see store_int.h */
+void store_zdict_drop(struct store *st)
+{
+	store_zdict_put(st->zdict);
+	st->zdict = NULL;
+}
+
+/* store_zctx_new - see store.h */
+struct store_zctx *store_zctx_new(void)
+{
+	struct store_zctx *z = calloc(1, sizeof *z);
+
+	if (z && !(z->cc = ZSTD_createCCtx())) {
+		free(z);
+		z = NULL;
+	}
+	return z;
+}
+
+/* store_zctx_free - see store.h */
+void store_zctx_free(struct store_zctx *z)
+{
+	if (z) {
+		ZSTD_freeCCtx(z->cc);
+		free(z);
+	}
+}
+
+/* store_zctx_compress - see store.h */
+void *store_zctx_compress(struct store_zctx *z, const struct store_zdict *d, const void *src,
+			  size_t len, size_t *outlen)
+{
+	size_t bound = ZSTD_compressBound(len), r;
+	void *out = malloc(bound);
+
+	if (!out)
+		return NULL;
+	r = ZSTD_compress_usingCDict(z->cc, out, bound, src, len, d->cd);
+	if (ZSTD_isError(r)) {
+		free(out);
+		return NULL;
+	}
+	*outlen = r;
+	return out;
+}
 
 /* oom - report memory exhaustion */
 static int oom(struct store *st)
@@ -61,15 +152,15 @@ int store_zcompress(struct store *st, const void *src, size_t len, const void **
 		st->zbuf = nb;
 		st->zcap = bound;
 	}
-	if (st->cdict)
-		r = ZSTD_compress_usingCDict(st->zc, st->zbuf, st->zcap, src, len, st->cdict);
+	if (st->zdict)
+		r = ZSTD_compress_usingCDict(st->zc, st->zbuf, st->zcap, src, len, st->zdict->cd);
 	else
 		r = ZSTD_compressCCtx(st->zc, st->zbuf, st->zcap, src, len, ZSTD_LEVEL);
 	if (ZSTD_isError(r))
 		return store_fail(st, STORE_EINVAL, "%s: zstd: %s", st->path, ZSTD_getErrorName(r));
 	*out = st->zbuf;
 	*outlen = r;
-	*dict_id = st->cdict ? st->cdict_id : 0;
+	*dict_id = store_zdict_id(st->zdict);
 	return STORE_OK;
 }
 
@@ -163,13 +254,16 @@ char *store_zdecompress(struct store *st, const void *z, size_t zlen, size_t wan
 /* cdict_set - make dictionary ID (BLOB, LEN bytes) the compression dictionary */
 static int cdict_set(struct store *st, int64_t id, const void *blob, size_t len)
 {
-	ZSTD_CDict *cd = ZSTD_createCDict(blob, len, ZSTD_LEVEL);
+	struct store_zdict *d = calloc(1, sizeof *d);
 
-	if (!cd)
+	if (!d || !(d->cd = ZSTD_createCDict(blob, len, ZSTD_LEVEL))) {
+		free(d);
 		return oom(st);
-	ZSTD_freeCDict(st->cdict);
-	st->cdict = cd;
-	st->cdict_id = id;
+	}
+	atomic_init(&d->refs, 1);
+	d->id = id;
+	store_zdict_drop(st);
+	st->zdict = d;
 	return STORE_OK;
 }
 
@@ -433,7 +527,7 @@ int store_zdict_maybe_train(struct store *st)
 	int rc;
 
 
-	if (st->cdict || st->raw == STORE_RAW_NONE)
+	if (st->zdict || st->raw == STORE_RAW_NONE)
 		return STORE_OK;
 	n = messages_stored(st);
 	if (n < DICT_TRAIN_AT || n < st->dict_retry_at)
@@ -446,9 +540,7 @@ int store_zdict_maybe_train(struct store *st)
 		rc = store_exec(st, "COMMIT");
 	if (rc != STORE_OK) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		ZSTD_freeCDict(st->cdict);   /* its row is gone with the rollback */
-		st->cdict = NULL;
-		st->cdict_id = 0;
+		store_zdict_drop(st);        /* its row is gone with the rollback */
 	} else if (!id) {
 		st->dict_retry_at = 2 * n;
 	}
@@ -463,7 +555,7 @@ void store_zfree(struct store *st)
 
 	ZSTD_freeCCtx(st->zc);
 	ZSTD_freeDCtx(st->zd);
-	ZSTD_freeCDict(st->cdict);
+	store_zdict_drop(st);
 	for (i = 0; i < st->n_ddicts; i++)
 		ZSTD_freeDDict(st->ddicts[i].d);
 	free(st->ddicts);

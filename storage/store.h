@@ -124,6 +124,9 @@ struct store_item {
 	const struct mail_record *rec;
 	const char *raw;               /* original bytes, for the raw table */
 	size_t raw_len;
+	const void *raw_z;             /* raw already compressed (store_zctx_compress), or NULL */
+	size_t raw_zlen;
+	int64_t raw_zdict;             /* the dictionary raw_z was made with (store_zdict_id) */
 	enum store_direction direction;
 	enum store_source source;
 	const char *origin;            /* "file[:offset]" or spool file name */
@@ -175,6 +178,26 @@ void store_close(struct store *st);
 
 /* store_schema_version - PRAGMA user_version of the open store */
 int store_schema_version(struct store *st);
+
+/*
+ * Compression of raw sources on other threads (raw.c): the writer's thread
+ * takes a reference to the current dictionary (store_zdict_get: NULL when
+ * there is none; put it back with store_zdict_put from any thread); any
+ * thread with a context of its own (store_zctx_new / store_zctx_free)
+ * compresses with it: store_zctx_compress returns a malloc'd frame and its
+ * length, NULL when memory runs out.  The frame goes to store_ingest as
+ * store_item.raw_z with raw_zdict = store_zdict_id(dict); the store uses it
+ * when it keeps the whole raw source and that dictionary is still its own.
+ */
+struct store_zdict;
+struct store_zctx;
+struct store_zdict *store_zdict_get(struct store *st);
+void store_zdict_put(struct store_zdict *d);
+int64_t store_zdict_id(const struct store_zdict *d);
+struct store_zctx *store_zctx_new(void);
+void store_zctx_free(struct store_zctx *z);
+void *store_zctx_compress(struct store_zctx *z, const struct store_zdict *d, const void *src,
+			  size_t len, size_t *outlen);
 
 /*
  * store_is_internal - 1 when ADDR (normalised) is in an own domain, else 0

@@ -109,8 +109,7 @@ struct store {
 	ZSTD_DCtx *zd;
 	void *zbuf;                  /* compression output, grown as needed */
 	size_t zcap;
-	ZSTD_CDict *cdict;           /* current dictionary, or NULL */
-	int64_t cdict_id;
+	struct store_zdict *zdict;   /* current dictionary (this store's reference), or NULL */
 	struct store_ddict *ddicts;  /* dictionaries loaded for reading */
 	size_t n_ddicts;
 	int64_t dict_retry_at;       /* train again at this many messages */
@@ -144,6 +143,8 @@ char *store_zdecompress(struct store *st, const void *z, size_t zlen, size_t wan
 int store_zdict_load(struct store *st);
 int store_zdict_maybe_train(struct store *st);
 void store_zfree(struct store *st);
+/* store_zdict_drop - compress without a dictionary from now on (its reference put) */
+void store_zdict_drop(struct store *st);
 
 /* thread.c */
 int store_thread_assign(struct store *st, const struct store_item *it, int64_t *tid);
