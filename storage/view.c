@@ -545,7 +545,8 @@ static int record_threads(struct store *st, const struct store_viewer *who, int 
 	    add_rows(st, view_prep(st, newest[kind], NULL), id, limit, offset, rv, 0) < 0 ||
 	    add_rows(st, view_prep(st, unshown[kind], who), id, limit, offset, rv, 1) < 0)
 		return -1;
-	qsort(rv->v, rv->n, sizeof *rv->v, dated_cmp);
+	if (rv->n > 1)	/* a record without threads has no array at all */
+		qsort(rv->v, rv->n, sizeof *rv->v, dated_cmp);
 	return 0;
 }
 
