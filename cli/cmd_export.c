@@ -267,21 +267,16 @@ static void json_finish(struct export_run *r)
 
 /* ---- CSV ---- */
 
-/* csv_field - one field, quoted when it holds a comma, quote, CR or LF */
-static void csv_field(FILE *f, const char *s, size_t len)
+/* csv_put - csv_field's writer: to the FILE ARG */
+static void csv_put(void *arg, const char *p, size_t n)
 {
-	if (!memchr(s, ',', len) && !memchr(s, '"', len) && !memchr(s, '\r', len) &&
-	    !memchr(s, '\n', len)) {
-		fwrite(s, 1, len, f);
-		return;
-	}
-	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			fputc('"', f);
-		fputc(s[i], f);
-	}
-	fputc('"', f);
+	fwrite(p, 1, n, arg);
+}
+
+/* csv_out - one field as it is (the export keeps data exact: no formula guard) */
+static void csv_out(FILE *f, const char *s, size_t len)
+{
+	csv_field(s, len, 0, csv_put, f);
 }
 
 /* csv_scalar - the text of a string, number or boolean into BUF; NULL for others */
@@ -320,7 +315,7 @@ static void csv_joined(FILE *f, json_t *list)
 		n += len;
 	}
 	if (joined)
-		csv_field(f, joined, n);
+		csv_out(f, joined, n);
 	free(joined);
 }
 
@@ -337,7 +332,7 @@ static void csv_value(FILE *f, json_t *v)
 	if (!v || json_is_null(v))
 		return;
 	if ((s = csv_scalar(v, buf, sizeof buf, &len))) {
-		csv_field(f, s, len);
+		csv_out(f, s, len);
 		return;
 	}
 	json_array_foreach(v, i, e)
@@ -349,7 +344,7 @@ static void csv_value(FILE *f, json_t *v)
 	}
 	dump = json_dumps(v, EXPORT_JSON_FLAGS);
 	if (dump)
-		csv_field(f, dump, strlen(dump));
+		csv_out(f, dump, strlen(dump));
 	free(dump);
 }
 

@@ -161,6 +161,17 @@ int parse_date(const char *s, int64_t *out);
  */
 int conf_store_owner(const struct conf *c, unsigned *uid, unsigned *gid);
 
+/*
+ * csv_field - S (LEN bytes) as one CSV field (RFC 4180), handed to PUT in
+ * pieces: quoted when it holds a comma, quote, CR or LF, quotes doubled.
+ * With CSV_FORMULA_GUARD a field that starts with = + - @ TAB or CR is
+ * quoted with a ' before it, so that a spreadsheet shows it as text
+ * instead of running it (untrusted mail names a record).  Cannot fail.
+ */
+#define CSV_FORMULA_GUARD 1u
+typedef void (*csv_put_fn)(void *arg, const char *p, size_t n);
+void csv_field(const char *s, size_t len, unsigned flags, csv_put_fn put, void *arg);
+
 /* format_utc - epoch to "YYYY-MM-DD HH:MM:SS" UTC into buf (at least 20 bytes) */
 const char *format_utc(int64_t t, char *buf, size_t len);
 

@@ -497,18 +497,33 @@ struct store_viewer {
 };
 
 enum store_view_kind { STORE_VIEW_ACCOUNTS, STORE_VIEW_CONTACTS, STORE_VIEW_DEALS };
+/* the sort keys of a records table: DOMAIN is an account's domain, else the
+ * account's; DEALS the open deals, a deal's status; KEY the domain, address
+ * or deal key */
 enum store_view_sort { STORE_SORT_NAME, STORE_SORT_DOMAIN, STORE_SORT_LAST, STORE_SORT_THREADS,
-		       STORE_SORT_DEALS };
+		       STORE_SORT_DEALS, STORE_SORT_KEY };
 
 #define STORE_VIEW_MAX_LIMIT  500      /* items per page */
 #define STORE_VIEW_MAX_OFFSET 100000
+#define STORE_VIEW_MAX_ROWS   100000   /* rows of one download (store_view_records_each) */
+#define STORE_VIEW_MAX_SORT   3        /* sort keys of a records table */
 #define STORE_VIEW_SEARCH_CAP 1000     /* search hits counted at most */
+
+/* the filterable columns of a records table: the name shown (an account's or
+ * contact's name, else its domain or address; a deal's name, else its key),
+ * the domain, address or key, the account (name or domain), a deal's status */
+enum store_view_col { STORE_COL_NAME, STORE_COL_KEY, STORE_COL_ACCOUNT, STORE_COL_STATUS,
+		      STORE_COL_N };
 
 struct store_view_query {
 	enum store_view_kind kind;
 	const char *filter;            /* substring of name, domain, address, key; NULL: all */
-	enum store_view_sort sort;
-	int desc;
+	const char *match[STORE_COL_N];        /* per column: a substring, any case; NULL: all */
+	struct store_view_sort_key {
+		enum store_view_sort key;
+		int desc;
+	} sort[STORE_VIEW_MAX_SORT];   /* the first nsort, most significant first */
+	int nsort;                     /* 0: last activity, newest first */
 	int limit, offset;             /* limit 1..STORE_VIEW_MAX_LIMIT */
 };
 
@@ -519,6 +534,18 @@ struct store_view_query {
  *   "threads", "last_activity"}; counts and dates over the user's visible threads */
 int store_view_records(struct store *st, const struct store_viewer *who,
 		       const struct store_view_query *q, json_t **out, char *err, size_t errlen);
+
+/*
+ * store_view_records_each - the rows of a records table one at a time, as
+ *   store_view_records' items, to FN with ARG and the total the query
+ *   matches; q->limit may go up to STORE_VIEW_MAX_ROWS.  ROW is freed when
+ *   FN returns (json_incref to keep it); FN returns 0 to go on, else the
+ *   walk stops there (still STORE_OK).  Returns STORE_OK or an error class.
+ */
+typedef int (*store_view_row_fn)(void *arg, int64_t total, json_t *row);
+int store_view_records_each(struct store *st, const struct store_viewer *who,
+			    const struct store_view_query *q, store_view_row_fn fn, void *arg,
+			    char *err, size_t errlen);
 
 /* store_view_record - one account, contact or deal by id with its fields, its
  *   contacts and deals, and "timeline": {"total", "offset", "limit", "items":

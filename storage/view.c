@@ -284,6 +284,14 @@ out:
 	" WHERE l." col " IS NOT NULL AND l.shown GROUP BY l." col " UNION ALL SELECT id, count(d)," \
 	" max(d) FROM nd WHERE d IS NOT NULL GROUP BY id) GROUP BY id)"
 
+/* a per-column filter: the lower-cased substring PARAM (NULL: all) is in TEXT, any case */
+#define SQL_MATCH(param, text) \
+	" AND (" param " IS NULL OR instr(lower(coalesce(" text ", '')), " param ") > 0)"
+/* the account column's filter: its name or its domain */
+#define SQL_MATCH_ACCOUNT \
+	" AND (:fa IS NULL OR instr(lower(coalesce(a.name, '')), :fa) > 0" \
+	"  OR instr(coalesce(a.domain, ''), :fa) > 0)"
+
 /* a deal d is visible: one of its threads is, or it has none */
 #define SQL_DEAL_VISIBLE VIEW_RECORD_VISIBLE("deal_id", "d.id")
 
@@ -293,7 +301,8 @@ out:
 	" count(*) OVER () FROM accounts a LEFT JOIN " SQL_VISIBLE_PER("account_id") " x" \
 	" ON x.id = a.id WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l" \
 	"  WHERE l.account_id = a.id)) AND (:f IS NULL OR instr(lower(coalesce(a.name, '')), :f) > 0" \
-	"  OR instr(a.domain, :f) > 0)"
+	"  OR instr(a.domain, :f) > 0)" \
+	SQL_MATCH(":fn", "coalesce(nullif(a.name, ''), a.domain)") SQL_MATCH(":fk", "a.domain")
 
 #define SQL_CONTACTS \
 	"SELECT c.id, c.name, c.address, a.domain, c.account_id, x.n, x.last," \
@@ -302,7 +311,9 @@ out:
 	" count(*) OVER () FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id" \
 	" LEFT JOIN " SQL_VISIBLE_PER("contact_id") " x ON x.id = c.id" \
 	" WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l WHERE l.contact_id = c.id))" \
-	" AND (:f IS NULL OR instr(lower(coalesce(c.name, '')), :f) > 0 OR instr(c.address, :f) > 0)"
+	" AND (:f IS NULL OR instr(lower(coalesce(c.name, '')), :f) > 0 OR instr(c.address, :f) > 0)" \
+	SQL_MATCH(":fn", "coalesce(nullif(c.name, ''), c.address)") SQL_MATCH(":fk", "c.address") \
+	SQL_MATCH_ACCOUNT
 
 #define SQL_DEALS \
 	"SELECT d.id, d.key, d.name, d.status, a.domain, d.account_id, x.n, x.last," \
@@ -310,14 +321,18 @@ out:
 	" LEFT JOIN " SQL_VISIBLE_PER("deal_id") " x ON x.id = d.id" \
 	" WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l WHERE l.deal_id = d.id))" \
 	" AND (:f IS NULL OR instr(lower(coalesce(d.name, '')), :f) > 0 OR instr(lower(d.key), :f) > 0" \
-	"  OR instr(coalesce(a.domain, ''), :f) > 0)"
+	"  OR instr(coalesce(a.domain, ''), :f) > 0)" \
+	SQL_MATCH(":fn", "coalesce(nullif(d.name, ''), d.key)") SQL_MATCH(":fk", "d.key") \
+	SQL_MATCH_ACCOUNT SQL_MATCH(":fs", "d.status")
 
 /* the ORDER BY term of each sort, per kind (a whitelist: never user text) */
-static const char *const sort_sql[3][5] = {
-	{ "lower(coalesce(a.name, a.domain))", "a.domain", "x.last", "coalesce(x.n, 0)", "6" },
+static const char *const sort_sql[3][6] = {
+	{ "lower(coalesce(a.name, a.domain))", "a.domain", "x.last", "coalesce(x.n, 0)", "6",
+	  "a.domain" },
 	{ "lower(coalesce(nullif(c.name, ''), c.address))", "a.domain", "x.last", "coalesce(x.n, 0)",
-	  "8" },
-	{ "lower(coalesce(d.name, d.key))", "a.domain", "x.last", "coalesce(x.n, 0)", "d.status" },
+	  "8", "c.address" },
+	{ "lower(coalesce(d.name, d.key))", "a.domain", "x.last", "coalesce(x.n, 0)", "d.status",
+	  "lower(d.key)" },
 };
 static const char *const id_sql[3] = { "a.id", "c.id", "d.id" };
 
@@ -353,64 +368,123 @@ static json_t *record_row(enum store_view_kind kind, sqlite3_stmt *s)
 	return o;
 }
 
+/* records_sql - the query of Q: its kind's base, the sort keys, the page; NULL when bad */
+static char *records_sql(const struct store_view_query *q)
+{
+	static const char *const base[3] = { SQL_ACCOUNTS, SQL_CONTACTS, SQL_DEALS };
+	unsigned k = (unsigned)q->kind, si;
+	char *order, *sql;
+	int i, n = q->nsort ? q->nsort : 1;
+
+	if (k > STORE_VIEW_DEALS || q->nsort < 0 || q->nsort > STORE_VIEW_MAX_SORT)
+		return NULL;
+	order = sqlite3_mprintf("%s", "");
+	for (i = 0; order && i < n; i++) {
+		si = q->nsort ? (unsigned)q->sort[i].key : STORE_SORT_LAST;
+		sql = si > STORE_SORT_KEY ? NULL :
+		      sqlite3_mprintf("%s%s %s NULLS LAST, ", order, sort_sql[k][si],
+				      !q->nsort || q->sort[i].desc ? "DESC" : "ASC");
+		sqlite3_free(order);
+		order = sql;
+	}
+	sql = order ? sqlite3_mprintf("%s ORDER BY %s%s LIMIT :limit OFFSET :offset", base[k],
+				      order, id_sql[k]) : NULL;
+	sqlite3_free(order);
+	return sql;
+}
+
+/* records_walk - run Q's rows through FN (see store_view_records_each); inside view_begin */
+static int records_walk(struct store *st, const struct store_viewer *who,
+			const struct store_view_query *q, int max_limit, store_view_row_fn fn,
+			void *arg)
+{
+	static const int total_col[3] = { 6, 8, 8 };
+	static const char *const col_param[STORE_COL_N] = { ":fn", ":fk", ":fa", ":fs" };
+	char *sql = records_sql(q);
+	sqlite3_stmt *s;
+	json_t *row;
+	int rc = SQLITE_DONE, i, stop = 0;
+
+	if (!sql || q->limit < 1 || q->limit > max_limit)
+		return store_fail(st, STORE_EINVAL, "bad records query");
+	s = view_prep(st, sql, who);
+	sqlite3_free(sql);
+	if (!s)
+		return view_errclass(st);
+	view_bind_filter(s, ":f", q->filter);
+	for (i = 0; i < STORE_COL_N; i++)
+		view_bind_filter(s, col_param[i], q->match[i]);
+	view_bind_page(s, 1, q->offset);
+	sqlite3_bind_int(s, sqlite3_bind_parameter_index(s, ":limit"), q->limit);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row = record_row(q->kind, s);
+		stop = fn(arg, sqlite3_column_int64(s, total_col[q->kind]), row);
+		json_decref(row);
+	}
+	sqlite3_finalize(s);
+	if (!stop && view_done(st, rc) < 0)
+		return view_errclass(st);
+	return STORE_OK;
+}
+
+/* store_view_records_each - see store.h */
+int store_view_records_each(struct store *st, const struct store_viewer *who,
+			    const struct store_view_query *q, store_view_row_fn fn, void *arg,
+			    char *err, size_t errlen)
+{
+	view_begin(st, err, errlen, NULL);
+	return view_end(st, records_walk(st, who, q, STORE_VIEW_MAX_ROWS, fn, arg));
+}
+
+/* a page of a records table being gathered */
+struct records_page {
+	json_t *items;
+	int64_t total;
+};
+
+/* page_row - store_view_row_fn: ROW onto the page ARG */
+static int page_row(void *arg, int64_t total, json_t *row)
+{
+	struct records_page *p = arg;
+
+	p->total = total;
+	json_array_append(p->items, row);
+	return 0;
+}
+
 /* store_view_records - a records table; see store.h */
 int store_view_records(struct store *st, const struct store_viewer *who,
 		       const struct store_view_query *q, json_t **out, char *err, size_t errlen)
 {
-	static const char *const base[3] = { SQL_ACCOUNTS, SQL_CONTACTS, SQL_DEALS };
 	static const char *const kinds[3] = { "accounts", "contacts", "deals" };
-	static const int total_col[3] = { 6, 8, 8 };
-	enum store_view_kind k = q->kind;
-	unsigned si = (unsigned)q->sort;
-	sqlite3_stmt *s = NULL;
-	json_t *items;
-	int64_t total = 0;
-	char *sql;
+	struct records_page p = { json_array(), 0 };
 	int rc;
 
 	view_begin(st, err, errlen, out);
-	if ((unsigned)k > STORE_VIEW_DEALS || si > STORE_SORT_DEALS)
-		return view_end(st, store_fail(st, STORE_EINVAL, "bad records query"));
-	sql = sqlite3_mprintf("%s ORDER BY %s %s NULLS LAST, %s LIMIT :limit OFFSET :offset",
-			      base[k], sort_sql[k][si], q->desc ? "DESC" : "ASC", id_sql[k]);
-	s = sql ? view_prep(st, sql, who) : NULL;
-	sqlite3_free(sql);
-	if (!s)
-		return view_end(st, view_errclass(st));
-	view_bind_filter(s, q->filter);
-	view_bind_page(s, q->limit, q->offset);
-	items = json_array();
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		total = sqlite3_column_int64(s, total_col[k]);
-		json_array_append_new(items, record_row(k, s));
-	}
-	sqlite3_finalize(s);
-	if (view_done(st, rc) < 0) {
-		json_decref(items);
-		return view_end(st, view_errclass(st));
+	rc = records_walk(st, who, q, STORE_VIEW_MAX_LIMIT, page_row, &p);
+	if (rc != STORE_OK) {
+		json_decref(p.items);
+		return view_end(st, rc);
 	}
 	/* past the last page: no row tells the total */
-	if (json_array_size(items) == 0 && q->offset > 0) {
+	if (json_array_size(p.items) == 0 && q->offset > 0) {
 		struct store_view_query q0 = *q;
 
 		q0.offset = 0;
 		q0.limit = 1;
-		json_decref(items);
-		view_end(st, STORE_OK);
-		rc = store_view_records(st, who, &q0, out, err, errlen);
-		if (rc != STORE_OK || !*out)
-			return rc;
-		json_object_set_new(*out, "offset", json_integer(q->offset));
-		json_object_set_new(*out, "limit", json_integer(q->limit));
-		json_array_clear(json_object_get(*out, "items"));
-		return STORE_OK;
+		rc = records_walk(st, who, &q0, STORE_VIEW_MAX_LIMIT, page_row, &p);
+		json_array_clear(p.items);
+		if (rc != STORE_OK) {
+			json_decref(p.items);
+			return view_end(st, rc);
+		}
 	}
 	*out = json_object();
-	json_object_set_new(*out, "kind", json_string(kinds[k]));
-	json_object_set_new(*out, "total", json_integer(total));
+	json_object_set_new(*out, "kind", json_string(kinds[q->kind]));
+	json_object_set_new(*out, "total", json_integer(p.total));
 	json_object_set_new(*out, "offset", json_integer(q->offset));
 	json_object_set_new(*out, "limit", json_integer(q->limit));
-	json_object_set_new(*out, "items", items);
+	json_object_set_new(*out, "items", p.items);
 	return view_end(st, STORE_OK);
 }
 

@@ -122,7 +122,7 @@ int view_errclass(struct store *st);
 /* binding the named parameters :id, :limit, :offset, :f (lower-cased filter) */
 void view_bind_id(sqlite3_stmt *s, int64_t id);
 void view_bind_page(sqlite3_stmt *s, int limit, int offset);
-void view_bind_filter(sqlite3_stmt *s, const char *filter);
+void view_bind_filter(sqlite3_stmt *s, const char *name, const char *filter);
 
 /* text columns as JSON strings, always valid UTF-8 (other columns: store_json_*, store_int.h) */
 json_t *view_json_text(const char *p, size_t len);

@@ -95,10 +95,10 @@ void view_bind_page(sqlite3_stmt *s, int limit, int offset)
 		sqlite3_bind_int(s, i, offset);
 }
 
-/* view_bind_filter - bind :f to FILTER lower-cased (ASCII), NULL when empty */
-void view_bind_filter(sqlite3_stmt *s, const char *filter)
+/* view_bind_filter - bind NAME to FILTER lower-cased (ASCII), NULL when empty */
+void view_bind_filter(sqlite3_stmt *s, const char *name, const char *filter)
 {
-	int i = sqlite3_bind_parameter_index(s, ":f");
+	int i = sqlite3_bind_parameter_index(s, name);
 	char *f;
 
 	if (!i || !filter || !*filter)

@@ -1,12 +1,12 @@
 /*
- * pages_records.c - the records: accounts, contacts and deals as sortable,
- * filterable tables, and one record with its fields, its contacts and
- * deals, and its timeline of threads, newest first
+ * pages_records.c - one record (account, contact or deal) with its fields,
+ * its contacts and deals, and its timeline of threads, newest first (the
+ * tables of records are pages_tables.c)
  *
- * Public (view_int.h): page_records, page_record, and view_paging (shared
- * with the other pages).  Parameters: q (filter), sort (name, domain,
- * last, threads, deals), dir (asc, desc), page (HTML) or limit and offset
- * (API).  A bad value is a 400; an unknown or hidden record a 404.
+ * Public (view_int.h): page_record, and view_paging, view_store_failed,
+ * view_timeline and view_record_link (shared with the other pages).
+ * Parameters: page (HTML) or limit and offset (API).  A bad value is a
+ * 400; an unknown or hidden record a 404.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,6 @@
 
 static const char *const kind_names[] = { "accounts", "contacts", "deals" };
 static const char *const kind_titles[] = { "Accounts", "Contacts", "Deals" };
-static const char *const sort_names[] = { "name", "domain", "last", "threads", "deals" };
 
 /* view_paging - limit and offset from page (HTML) or limit/offset (API); -1 after a 400 */
 int view_paging(struct view_req *r, int *limit, int *offset)
@@ -49,181 +48,18 @@ void view_store_failed(struct view_req *r, const char *err)
 	view_error(r, 503, "The store cannot be read right now.");
 }
 
-/* sort_link - a column head that sorts by SORT (toggling the direction when current) */
-static void sort_link(struct view_req *r, const char *label, int sort, int cur, int desc,
-		      const char *q)
-{
-	struct vbuf *b = &r->body;
-	/* a new column sorts names ascending, dates and counts descending */
-	int next_desc = sort == cur ? !desc : sort >= STORE_SORT_LAST;
-
-	vbuf_printf(b, "<th%s><a href=\"?sort=%s&amp;dir=%s", sort == cur ? " class=\"sorted\"" : "",
-		    sort_names[sort], next_desc ? "desc" : "asc");
-	if (q) {
-		vbuf_puts(b, "&amp;q=");
-		url_esc(b, q);
-	}
-	vbuf_printf(b, "\">%s%s</a></th>", label,
-		    sort != cur ? "" : desc ? " \xe2\x96\xbe" : " \xe2\x96\xb4");
-}
-
 /* count_cell - a number cell */
 static void count_cell(struct vbuf *b, json_t *v)
 {
 	vbuf_printf(b, "<td class=\"num\">%lld</td>", (long long)json_integer_value(v));
 }
 
-/* record_link - <a href="/KIND/ID">TEXT</a> */
-static void record_link(struct vbuf *b, const char *kind, json_t *id, json_t *text, json_t *alt)
+/* view_record_link - see view_int.h */
+void view_record_link(struct vbuf *b, const char *kind, json_t *id, json_t *text, json_t *alt)
 {
 	vbuf_printf(b, "<a href=\"/%s/%lld\">", kind, (long long)json_integer_value(id));
-	if (json_string_length(text))
-		html_text(b, text);
-	else
-		html_text(b, alt);
+	html_text(b, json_string_length(text) ? text : alt);
 	vbuf_puts(b, "</a>");
-}
-
-/* records_rows - the rows of a records table */
-static void records_rows(struct vbuf *b, enum store_view_kind kind, json_t *items)
-{
-	size_t i;
-	json_t *it;
-
-	json_array_foreach(items, i, it) {
-		vbuf_puts(b, "<tr><td>");
-		if (kind == STORE_VIEW_ACCOUNTS) {
-			record_link(b, "accounts", json_object_get(it, "id"),
-				    json_object_get(it, "name"), json_object_get(it, "domain"));
-			vbuf_puts(b, "</td><td>");
-			html_text(b, json_object_get(it, "domain"));
-		} else if (kind == STORE_VIEW_CONTACTS) {
-			record_link(b, "contacts", json_object_get(it, "id"),
-				    json_object_get(it, "name"), json_object_get(it, "address"));
-			vbuf_puts(b, "</td><td>");
-			html_text(b, json_object_get(it, "address"));
-			vbuf_puts(b, "</td><td>");
-			if (json_is_integer(json_object_get(it, "account_id")))
-				record_link(b, "accounts", json_object_get(it, "account_id"),
-					    json_object_get(it, "account"), NULL);
-		} else {
-			record_link(b, "deals", json_object_get(it, "id"),
-				    json_object_get(it, "name"), json_object_get(it, "key"));
-			vbuf_puts(b, "</td><td>");
-			html_text(b, json_object_get(it, "key"));
-			vbuf_puts(b, "</td><td>");
-			if (json_is_integer(json_object_get(it, "account_id")))
-				record_link(b, "accounts", json_object_get(it, "account_id"),
-					    json_object_get(it, "account"), NULL);
-			vbuf_puts(b, "</td><td>");
-			html_text(b, json_object_get(it, "status"));
-		}
-		vbuf_puts(b, "</td><td class=\"date\">");
-		html_day(b, json_object_get(it, "last_activity"));
-		vbuf_puts(b, "</td>");
-		count_cell(b, json_object_get(it, "threads"));
-		if (kind != STORE_VIEW_DEALS)
-			count_cell(b, json_object_get(it, "open_deals"));
-		vbuf_puts(b, "</tr>\n");
-	}
-}
-
-/* records_html - a records table page from its model M */
-static void records_html(struct view_req *r, enum store_view_kind kind, json_t *m,
-			 const struct store_view_query *q)
-{
-	static const char *const second[] = { "Domain", "Address", "Key" };
-	struct vbuf *b = &r->body, base = { 0 };
-	int s = (int)q->sort;
-	size_t len;
-	char *bp;
-
-	html_begin(r, kind_titles[kind], kind_titles[kind]);
-	vbuf_printf(b, "<h1>%s <span class=\"count\">%lld</span></h1>", kind_titles[kind],
-		    (long long)json_integer_value(json_object_get(m, "total")));
-	vbuf_printf(b, "<form class=\"filter\" method=\"get\" action=\"/%s\">"
-		    "<input type=\"hidden\" name=\"sort\" value=\"%s\">"
-		    "<input type=\"hidden\" name=\"dir\" value=\"%s\">"
-		    "<input type=\"text\" name=\"q\" placeholder=\"Filter\" aria-label=\"Filter\" value=\"",
-		    kind_names[kind], sort_names[s], q->desc ? "desc" : "asc");
-	html_esc(b, q->filter);
-	vbuf_printf(b, "\"><button type=\"submit\">Filter</button>%s</form>",
-		    q->filter ? " <a href=\"?\">clear</a>" : "");
-	html_grid_begin(b, NULL);
-	vbuf_puts(b, "<thead><tr>");
-	sort_link(r, kind == STORE_VIEW_DEALS ? "Deal" : "Name", STORE_SORT_NAME, s, q->desc,
-		  q->filter);
-	if (kind == STORE_VIEW_ACCOUNTS)
-		sort_link(r, second[kind], STORE_SORT_DOMAIN, s, q->desc, q->filter);
-	else
-		vbuf_printf(b, "<th>%s</th>", second[kind]);
-	if (kind != STORE_VIEW_ACCOUNTS)
-		sort_link(r, "Account", STORE_SORT_DOMAIN, s, q->desc, q->filter);
-	if (kind == STORE_VIEW_DEALS)
-		sort_link(r, "Status", STORE_SORT_DEALS, s, q->desc, q->filter);
-	sort_link(r, "Last activity", STORE_SORT_LAST, s, q->desc, q->filter);
-	sort_link(r, "Threads", STORE_SORT_THREADS, s, q->desc, q->filter);
-	if (kind != STORE_VIEW_DEALS)
-		sort_link(r, "Open deals", STORE_SORT_DEALS, s, q->desc, q->filter);
-	vbuf_puts(b, "</tr></thead><tbody>\n");
-	records_rows(b, kind, json_object_get(m, "items"));
-	html_grid_end(b);
-	if (!json_array_size(json_object_get(m, "items")))
-		vbuf_puts(b, "<p class=\"empty\">Nothing here.</p>");
-	vbuf_printf(&base, "/%s?sort=%s&amp;dir=%s", kind_names[kind], sort_names[s],
-		    q->desc ? "desc" : "asc");
-	if (q->filter) {
-		vbuf_puts(&base, "&amp;q=");
-		url_esc(&base, q->filter);
-	}
-	bp = vbuf_take(&base, &len);
-	html_pager(r, bp, m);
-	free(bp);
-	html_end(r);
-}
-
-/* page_records - GET /accounts, /contacts, /deals (and /api/...) */
-void page_records(struct view_req *r, enum store_view_kind kind)
-{
-	struct store_view_query q = { .kind = kind, .sort = STORE_SORT_LAST, .desc = 1 };
-	const char *sort = view_arg(r, "sort"), *dir = view_arg(r, "dir");
-	char err[512];
-	json_t *m;
-	int i;
-
-	q.filter = view_arg(r, "q");
-	if (view_paging(r, &q.limit, &q.offset) < 0)
-		return;
-	if (sort) {
-		for (i = 0; i < 5 && strcmp(sort, sort_names[i]) != 0; i++)
-			;
-		if (i == 5) {
-			view_error(r, 400, "sort is one of name, domain, last, threads, deals.");
-			return;
-		}
-		q.sort = (enum store_view_sort)i;
-		q.desc = i >= STORE_SORT_LAST;
-	}
-	if (dir && strcmp(dir, "asc") != 0 && strcmp(dir, "desc") != 0) {
-		view_error(r, 400, "dir is asc or desc.");
-		return;
-	}
-	if (dir)
-		q.desc = strcmp(dir, "desc") == 0;
-	if (q.filter && strlen(q.filter) > 200) {
-		view_error(r, 400, "The filter is too long.");
-		return;
-	}
-	if (store_view_records(r->st, &r->who, &q, &m, err, sizeof err) != STORE_OK) {
-		view_store_failed(r, err);
-		return;
-	}
-	if (r->api)
-		api_send(r, m);
-	else {
-		records_html(r, kind, m, &q);
-		json_decref(m);
-	}
 }
 
 /* view_timeline - the timeline table of a record (or the unassigned page) */
@@ -297,7 +133,7 @@ static void side_list(struct vbuf *b, const char *title, const char *kind, json_
 	json_array_foreach(list, i, it) {
 		vbuf_puts(b, "<li>");
 		if (json_is_integer(json_object_get(it, "id")))
-			record_link(b, kind, json_object_get(it, "id"), json_object_get(it, "name"),
+			view_record_link(b, kind, json_object_get(it, "id"), json_object_get(it, "name"),
 				    json_object_get(it, key));
 		else
 			html_text(b, json_object_get(it, key));
@@ -350,7 +186,7 @@ static void record_fields(struct vbuf *b, enum store_view_kind kind, json_t *m)
 	if (kind != STORE_VIEW_ACCOUNTS) {
 		vbuf_puts(b, "<dt>Account</dt><dd>");
 		if (json_is_object(acc))
-			record_link(b, "accounts", json_object_get(acc, "id"),
+			view_record_link(b, "accounts", json_object_get(acc, "id"),
 				    json_object_get(acc, "name"), json_object_get(acc, "domain"));
 		else
 			vbuf_puts(b, "none");

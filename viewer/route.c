@@ -81,16 +81,23 @@ static void api_index(struct view_req *r)
 /* route_user - the pages that need a user; P is the path without "/api" */
 static void route_user(struct view_req *r, const char *p)
 {
-	static const struct { const char *list, *one; enum store_view_kind kind; } records[] = {
-		{ "/accounts", "/accounts/", STORE_VIEW_ACCOUNTS },
-		{ "/contacts", "/contacts/", STORE_VIEW_CONTACTS },
-		{ "/deals", "/deals/", STORE_VIEW_DEALS },
+	static const struct {
+		const char *list, *csv, *one;
+		enum store_view_kind kind;
+	} records[] = {
+		{ "/accounts", "/accounts.csv", "/accounts/", STORE_VIEW_ACCOUNTS },
+		{ "/contacts", "/contacts.csv", "/contacts/", STORE_VIEW_CONTACTS },
+		{ "/deals", "/deals.csv", "/deals/", STORE_VIEW_DEALS },
 	};
 	int64_t id, aid;
 
 	for (size_t i = 0; i < 3; i++) {
 		if (strcmp(p, records[i].list) == 0) {
 			page_records(r, records[i].kind);
+			return;
+		}
+		if (strcmp(p, records[i].csv) == 0 && !r->api) {
+			page_records_csv(r, records[i].kind);
 			return;
 		}
 		if ((id = id_after(p, records[i].one))) {

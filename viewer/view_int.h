@@ -279,7 +279,13 @@ void view_timeline(struct view_req *r, json_t *items, int with_reason);
 /* view_store_failed - a store error: logged, answered 503 */
 void view_store_failed(struct view_req *r, const char *err);
 
+/* view_record_link - <a href="/KIND/ID">TEXT</a>, ALT when TEXT is empty (pages_records.c) */
+void view_record_link(struct vbuf *b, const char *kind, json_t *id, json_t *text, json_t *alt);
+
+/* page_records - GET /accounts, /contacts, /deals: a table page (pages_tables.c) */
 void page_records(struct view_req *r, enum store_view_kind kind);
+/* page_records_csv - GET /accounts.csv, ...: every row of the same view as CSV (pages_tables.c) */
+void page_records_csv(struct view_req *r, enum store_view_kind kind);
 void page_record(struct view_req *r, enum store_view_kind kind, int64_t id);
 void page_thread(struct view_req *r, int64_t id);
 /* page_attachment - GET /threads/TID/attachments/AID: the attachment's bytes (pages_attach.c) */

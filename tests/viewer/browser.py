@@ -68,6 +68,15 @@ try:
     tap(p.eval("document.querySelector('th.sorted a').textContent").startswith("Threads"),
         "records: sorted by thread count")
     p.shot("02-records.png")
+    # a column's filter box and the page size belong to the form above the table
+    p.load(action="""document.querySelector('input[form=filters][name=domain]').value='GLOBEX';
+        document.querySelector('select[name=per]').value='25';
+        document.getElementById('filters').requestSubmit();""")
+    search = p.eval("location.search")
+    tap("domain=GLOBEX" in search and "sort=threads" in search and "per=25" in search,
+        "records: a column filter submits with the sort and the page size", search)
+    tap(p.eval("document.querySelectorAll('table.grid tbody tr').length") == 1,
+        "records: the column filter leaves the one account it names")
     p.load(first)
     tl = p.eval("document.querySelectorAll('table.timeline tbody tr').length")
     tap(tl and tl > 0, "record: the busiest account shows its timeline (%s threads)" % tl)
