@@ -615,14 +615,27 @@ void store_attachment_free(struct store_attachment *a);
 int store_view_unassigned(struct store *st, const struct store_viewer *who, int limit,
 			  int offset, json_t **out, char *err, size_t errlen);
 
-/* store_view_search - full text over subject, body and people, newest first:
- *   {"query", "total", "capped", "offset", "limit", "items": [{"thread", "message",
- *   "date", "direction", "access", "subject", "from", "snippet", "highlights":
- *   [[start, length]] (bytes of snippet)}]}.  A hit counts only in the columns
- *   the user may see (metadata: people; subject: subject and people).  TEXT is
- *   words, never FTS5 syntax; *out is NULL when it holds no word. */
-int store_view_search(struct store *st, const struct store_viewer *who, const char *text,
-		      int limit, int offset, json_t **out, char *err, size_t errlen);
+/* what a search looks for: words, and filters that narrow it (0, NULL: any) */
+struct store_search_query {
+	const char *text;              /* words, never FTS5 syntax */
+	int64_t account_id, contact_id, deal_id;   /* the thread is on this record */
+	int64_t since, until;          /* the message's date: since <= date < until */
+	const char *direction;         /* "inbound", "outbound" or "internal" */
+	int attachment;                /* 1: a message with an attachment the user may see */
+	int limit, offset;             /* of the threads */
+};
+
+/* store_view_search - full text over subject, body and people, by thread,
+ *   newest first: {"query", "total" (threads), "hits" (messages), "capped",
+ *   "offset", "limit", "items": [{"thread", "hits", "message", "date",
+ *   "direction", "access", "subject", "from", "snippet", "highlights":
+ *   [[start, length]] (bytes of snippet)}]}, each item the thread's newest
+ *   hit.  A hit counts only in the columns the user may see (metadata:
+ *   people; subject: subject and people); the attachment filter takes only
+ *   messages the user sees in full.  *out is NULL when TEXT holds no word.
+ *   Counting stops after STORE_VIEW_SEARCH_CAP messages ("capped"). */
+int store_view_search(struct store *st, const struct store_viewer *who,
+		      const struct store_search_query *q, json_t **out, char *err, size_t errlen);
 
 /* store_view_mailboxes - every internal mailbox (the mailboxes table, users,
  *   and own-domain participants): [{"address", "name", "state", "messages",

@@ -278,72 +278,138 @@ static int still_matches(sqlite3_stmt *v, const char *q, int64_t mid, int level)
 	return rc == SQLITE_ROW;
 }
 
-/* store_view_search - full-text search as the user may see it; see store.h */
-int store_view_search(struct store *st, const struct store_viewer *who, const char *text,
-		      int limit, int offset, json_t **out, char *err, size_t errlen)
-{
-	struct terms t = { 0 };
-	sqlite3_stmt *s = NULL, *v = NULL;
-	int64_t ids[STORE_VIEW_MAX_LIMIT];
-	int levels[STORE_VIEW_MAX_LIMIT], level, rc = SQLITE_ERROR, capped = 0;
-	size_t n = 0, total = 0;
-	json_t *items, *h;
-	char *q;
+/* the newest messages that match, and the filters, as FTS5 finds them */
+#define SQL_SEARCH \
+	"SELECT fts.rowid, m.thread_id, " VIEW_MSG_LEVEL("t", "m") " FROM fts JOIN messages m" \
+	" ON m.id = fts.rowid JOIN threads t ON t.id = m.thread_id" \
+	" WHERE fts MATCH :q AND t.messages > 0" \
+	" AND (:acc IS NULL OR EXISTS (SELECT 1 FROM links l WHERE l.thread_id = t.id" \
+	"  AND l.account_id = :acc))" \
+	" AND (:con IS NULL OR EXISTS (SELECT 1 FROM links l WHERE l.thread_id = t.id" \
+	"  AND l.contact_id = :con))" \
+	" AND (:deal IS NULL OR EXISTS (SELECT 1 FROM links l WHERE l.thread_id = t.id" \
+	"  AND l.deal_id = :deal))" \
+	" AND (:since IS NULL OR m.date >= :since) AND (:until IS NULL OR m.date < :until)" \
+	" AND (:dir IS NULL OR m.direction = :dir)" \
+	" AND (:att IS NULL OR EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id))" \
+	" ORDER BY fts.rowid DESC"
 
-	view_begin(st, err, errlen, out);
-	if (limit < 1 || limit > STORE_VIEW_MAX_LIMIT)
-		limit = limit < 1 ? 1 : STORE_VIEW_MAX_LIMIT;
-	if (offset < 0)
-		offset = 0;
-	q = fts_query(text, &t);
-	if (!q) {
-		terms_free(&t);
-		return view_end(st, STORE_OK);
+/* bind_opt - bind NAME to V unless V is 0 (then it stays NULL: no filter) */
+static void bind_opt(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, name), v);
+}
+
+/* the threads a search found: the newest hit of each, and its count */
+struct found {
+	int64_t thread, message;
+	int level, hits;
+};
+
+/* found_add - one more hit (message MID of thread TID at LEVEL) into F (N so far, CAP room) */
+static void found_add(struct found *f, size_t *n, int64_t tid, int64_t mid, int level)
+{
+	size_t i;
+
+	for (i = 0; i < *n && f[i].thread != tid; i++)
+		;
+	if (i < *n) {
+		f[i].hits++;
+		return;
 	}
-	s = view_prep(st, "SELECT fts.rowid, " VIEW_MSG_LEVEL("t", "m") " FROM fts JOIN messages m"
-		      " ON m.id = fts.rowid JOIN threads t ON t.id = m.thread_id"
-		      " WHERE fts MATCH :q AND t.messages > 0 ORDER BY fts.rowid DESC", who);
-	v = view_prep(st, "SELECT 1 FROM fts WHERE fts MATCH ?1 AND rowid = ?2", NULL);
+	f[i] = (struct found){ tid, mid, level, 1 };
+	(*n)++;
+}
+
+/* search_walk - the hits of Q (FTS query FQ) the user may see into F; *capped; SQLite's rc */
+static int search_walk(struct store *st, const struct store_viewer *who,
+		       const struct store_search_query *q, const char *fq, struct found *f,
+		       size_t *n, int *capped)
+{
+	sqlite3_stmt *s = view_prep(st, SQL_SEARCH, who), *v = NULL;
+	int rc = SQLITE_ERROR, level, seen = 0;
+	int64_t mid;
+
+	v = s ? view_prep(st, "SELECT 1 FROM fts WHERE fts MATCH ?1 AND rowid = ?2", NULL) : NULL;
 	if (s && v) {
-		sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), q, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), fq, -1, SQLITE_STATIC);
+		bind_opt(s, ":acc", q->account_id);
+		bind_opt(s, ":con", q->contact_id);
+		bind_opt(s, ":deal", q->deal_id);
+		bind_opt(s, ":since", q->since);
+		bind_opt(s, ":until", q->until);
+		bind_opt(s, ":att", q->attachment);
+		if (q->direction)
+			sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":dir"), q->direction,
+					  -1, SQLITE_STATIC);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			level = sqlite3_column_int(s, 1);
-			if (level <= VIEW_HIDDEN)
+			level = sqlite3_column_int(s, 2);
+			mid = sqlite3_column_int64(s, 0);
+			if (level <= VIEW_HIDDEN || (q->attachment && level < VIEW_EVERYTHING))
 				continue;
-			if (level < VIEW_EVERYTHING &&
-			    !still_matches(v, q, sqlite3_column_int64(s, 0), level))
+			if (level < VIEW_EVERYTHING && !still_matches(v, fq, mid, level))
 				continue;
-			if (total >= STORE_VIEW_SEARCH_CAP) {
-				capped = 1;
+			if (seen++ >= STORE_VIEW_SEARCH_CAP) {
+				*capped = 1;
 				break;
 			}
-			if (total++ >= (size_t)offset && n < (size_t)limit) {
-				ids[n] = sqlite3_column_int64(s, 0);
-				levels[n++] = level;
-			}
+			found_add(f, n, sqlite3_column_int64(s, 1), mid, level);
 		}
 	}
 	sqlite3_finalize(s);
 	sqlite3_finalize(v);
-	if (!capped && view_done(st, rc) < 0) {
-		sqlite3_free(q);
+	return *capped ? SQLITE_DONE : rc;
+}
+
+/* store_view_search - full-text search as the user may see it; see store.h */
+int store_view_search(struct store *st, const struct store_viewer *who,
+		      const struct store_search_query *q, json_t **out, char *err, size_t errlen)
+{
+	struct terms t = { 0 };
+	struct found *f;
+	size_t n = 0, i, hits = 0;
+	int capped = 0, limit = q->limit, offset = q->offset < 0 ? 0 : q->offset, rc;
+	json_t *items, *h;
+	char *fq;
+
+	view_begin(st, err, errlen, out);
+	if (limit < 1 || limit > STORE_VIEW_MAX_LIMIT)
+		limit = limit < 1 ? 1 : STORE_VIEW_MAX_LIMIT;
+	fq = fts_query(q->text, &t);
+	if (!fq) {
+		terms_free(&t);
+		return view_end(st, STORE_OK);
+	}
+	f = calloc(STORE_VIEW_SEARCH_CAP, sizeof *f);
+	rc = f ? search_walk(st, who, q, fq, f, &n, &capped) : SQLITE_NOMEM;
+	if (view_done(st, rc) < 0) {
+		free(f);
+		sqlite3_free(fq);
 		terms_free(&t);
 		return view_end(st, view_errclass(st));
 	}
 	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		h = hit_json(st, &t, ids[i], levels[i]);
-		if (h)
+	for (i = 0; i < n; i++) {
+		hits += (size_t)f[i].hits;
+		if (i < (size_t)offset || i >= (size_t)offset + (size_t)limit)
+			continue;
+		h = hit_json(st, &t, f[i].message, f[i].level);
+		if (h) {
+			json_object_set_new(h, "hits", json_integer(f[i].hits));
 			json_array_append_new(items, h);
+		}
 	}
 	*out = json_object();
-	json_object_set_new(*out, "query", view_json_text(text, strlen(text)));
-	json_object_set_new(*out, "total", json_integer((json_int_t)total));
+	json_object_set_new(*out, "query", view_json_text(q->text, strlen(q->text)));
+	json_object_set_new(*out, "total", json_integer((json_int_t)n));
+	json_object_set_new(*out, "hits", json_integer((json_int_t)hits));
 	json_object_set_new(*out, "capped", json_boolean(capped));
 	json_object_set_new(*out, "offset", json_integer(offset));
 	json_object_set_new(*out, "limit", json_integer(limit));
 	json_object_set_new(*out, "items", items);
-	sqlite3_free(q);
+	free(f);
+	sqlite3_free(fq);
 	terms_free(&t);
 	return view_end(st, STORE_OK);
 }

@@ -12,19 +12,7 @@
 D=$TMP/v
 viewer_store "$D" || { notok "the test store is built"; sed 's/^/# /' "$D/import.log"; exit 1; }
 ok "the test store is built"
-{
-	printf '[associate]\naccount "=SUM(1+1), Alpha" = alpha-t266.test\n'
-	printf 'deal subject /\\[(DEAL-T266-[0-9]+)\\]/\n'
-	cat "$VT/rules"
-} > "$D/rules"
-sed -i "s|^RulesFile .*|RulesFile $D/rules|" "$D/base.conf"
-cat > "$D/deals.csv" <<'EOF2'
-key,name,account,contacts,status
-DEAL-T266-1,-Discount for Bo,alpha-t266.test,bo@alpha-t266.test,open
-DEAL-T266-2,@Beta renewal,beta-t266.test,cy@beta-t266.test,closed
-EOF2
-check "the deals are imported" $CRMCTL -c "$D/base.conf" deals import "$D/deals.csv"
-check "the table fixtures are imported" $CRMCTL -c "$D/base.conf" import "$VT/tables"
+check "the table fixtures are imported" viewer_tables "$D"
 viewer_owner "$D"
 check "crmview starts" viewer_start main "$D"
 for u in alice carol; do login "$TMP/jar.$u" $u; done

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "view_int.h"
 
@@ -40,8 +41,136 @@ void page_unassigned(struct view_req *r)
 	json_decref(m);
 }
 
-/* search_html - the results page */
-static void search_html(struct view_req *r, const char *q, json_t *m)
+/* a search: the store's query, and what its filters name */
+struct search {
+	struct store_search_query q;
+	const char *dir;               /* in, out, internal (the parameter) */
+	const char *since, *until;     /* YYYY-MM-DD (the parameters) */
+	enum store_view_kind on_kind;  /* the record filter's kind... */
+	int64_t on_id;                 /* ...and id, 0: none */
+	json_t *on;                    /* that record (its page model), or NULL */
+};
+
+static const char *const search_kinds[] = { "account", "contact", "deal" };
+static const char *const search_tables[] = { "accounts", "contacts", "deals" };
+static const char *const search_keys[] = { "domain", "address", "key" };
+
+/* search_query - "?q=...&FILTERS" of S (HTML-escaped), to which "page=" can be added */
+static void search_query(struct vbuf *b, const struct search *s)
+{
+	vbuf_puts(b, "/search?q=");
+	url_esc(b, s->q.text);
+	if (s->on_id)
+		vbuf_printf(b, "&amp;%s=%lld", search_kinds[s->on_kind], (long long)s->on_id);
+	if (s->since) {
+		vbuf_puts(b, "&amp;since=");
+		url_esc(b, s->since);
+	}
+	if (s->until) {
+		vbuf_puts(b, "&amp;until=");
+		url_esc(b, s->until);
+	}
+	if (s->dir)
+		vbuf_printf(b, "&amp;direction=%s", s->dir);
+	if (s->q.attachment)
+		vbuf_puts(b, "&amp;attachment=1");
+}
+
+/* search_form - the words and the filters, as they stand */
+static void search_form(struct vbuf *b, const struct search *s)
+{
+	static const char *const dirs[][2] = { { "", "any direction" }, { "in", "inbound" },
+					       { "out", "outbound" }, { "internal", "internal" } };
+	const char *dir = s->dir ? s->dir : "";
+	size_t i;
+
+	vbuf_puts(b, "<form class=\"filter search-filters\" method=\"get\" action=\"/search\">"
+		  "<input type=\"text\" name=\"q\" aria-label=\"Words\" value=\"");
+	html_esc(b, s->q.text);
+	vbuf_puts(b, "\"> <label>from <input type=\"text\" name=\"since\" size=\"10\""
+		  " placeholder=\"YYYY-MM-DD\" value=\"");
+	html_esc(b, s->since);
+	vbuf_puts(b, "\"></label> <label>to <input type=\"text\" name=\"until\" size=\"10\""
+		  " placeholder=\"YYYY-MM-DD\" value=\"");
+	html_esc(b, s->until);
+	vbuf_puts(b, "\"></label> <select name=\"direction\" aria-label=\"Direction\">");
+	for (i = 0; i < 4; i++)
+		vbuf_printf(b, "<option value=\"%s\"%s>%s</option>", dirs[i][0],
+			    strcmp(dir, dirs[i][0]) == 0 ? " selected" : "", dirs[i][1]);
+	vbuf_printf(b, "</select> <label><input type=\"checkbox\" name=\"attachment\" value=\"1\"%s>"
+		    " has an attachment</label>", s->q.attachment ? " checked" : "");
+	if (s->on) {
+		vbuf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"%lld\"> <span class=\"on\">"
+			    "on the %s ", search_kinds[s->on_kind], (long long)s->on_id,
+			    search_kinds[s->on_kind]);
+		view_record_link(b, search_tables[s->on_kind], json_object_get(s->on, "id"),
+				 json_object_get(s->on, "name"),
+				 json_object_get(s->on, search_keys[s->on_kind]));
+		vbuf_puts(b, "</span>");
+	}
+	vbuf_puts(b, " <button type=\"submit\">Search</button></form>");
+}
+
+/* search_records - the records whose name holds the words TEXT (page 1, no other filter) */
+static void search_records(struct vbuf *b, json_t *records, const char *text)
+{
+	const char *kind;
+	json_t *list, *it;
+	size_t i;
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		list = json_object_get(records, search_tables[k]);
+		if (!json_array_size(json_object_get(list, "items")))
+			continue;
+		kind = search_tables[k];
+		vbuf_printf(b, "<p class=\"records\">%c%s: ", kind[0] - 'a' + 'A', kind + 1);
+		json_array_foreach(json_object_get(list, "items"), i, it) {
+			if (i)
+				vbuf_puts(b, ", ");
+			view_record_link(b, kind, json_object_get(it, "id"),
+					 json_object_get(it, "name"), json_object_get(it, search_keys[k]));
+		}
+		if (json_integer_value(json_object_get(list, "total")) > (json_int_t)i) {
+			vbuf_printf(b, " <a href=\"/%s?q=", kind);
+			url_esc(b, text);
+			vbuf_printf(b, "\">all %lld</a>",
+				    (long long)json_integer_value(json_object_get(list, "total")));
+		}
+		vbuf_puts(b, "</p>");
+	}
+}
+
+/* search_hit - one thread's newest hit H */
+static void search_hit(struct vbuf *b, json_t *h)
+{
+	const char *access = json_string_value(json_object_get(h, "access"));
+	long long n = json_integer_value(json_object_get(h, "hits"));
+
+	vbuf_puts(b, "<li><div class=\"hit-head\">");
+	html_day(b, json_object_get(h, "date"));
+	vbuf_printf(b, " <span class=\"dir\">%s</span> <a href=\"/threads/%lld#m%lld\">",
+		    html_arrow(json_string_value(json_object_get(h, "direction"))),
+		    (long long)json_integer_value(json_object_get(h, "thread")),
+		    (long long)json_integer_value(json_object_get(h, "message")));
+	if (json_is_string(json_object_get(h, "subject")))
+		html_marked(b, json_object_get(h, "subject"), json_object_get(h, "subject_highlights"));
+	else
+		vbuf_puts(b, "<span class=\"hidden\">(subject not shown)</span>");
+	vbuf_puts(b, "</a> <span class=\"from\">");
+	html_person(b, json_object_get(h, "from"));
+	vbuf_puts(b, "</span>");
+	if (n > 1)
+		vbuf_printf(b, " <span class=\"more\">%lld messages match</span>", n);
+	if (access && strcmp(access, "everything") != 0)
+		vbuf_printf(b, " <span class=\"badge\">%s only</span>", access);
+	vbuf_puts(b, "</div><div class=\"snip\">");
+	html_marked(b, json_object_get(h, "snippet"), json_object_get(h, "highlights"));
+	vbuf_puts(b, "</div></li>\n");
+}
+
+/* search_html - the results page of S (M: the store's answer, NULL: no words) */
+static void search_html(struct view_req *r, const struct search *s, json_t *m)
 {
 	struct vbuf *b = &r->body, base = { 0 };
 	json_t *items = json_object_get(m, "items"), *h;
@@ -50,75 +179,180 @@ static void search_html(struct view_req *r, const char *q, json_t *m)
 
 	html_begin(r, "Search", "Search");
 	vbuf_puts(b, "<h1>Search</h1>");
-	if (!q || !m) {
-		vbuf_puts(b, "<p class=\"intro\">Search subjects, bodies and people. Every word must"
-			  " match.</p>");
+	search_form(b, s);
+	if (!s->q.text || !m) {
+		vbuf_puts(b, "<p class=\"intro\">Search subjects, bodies and people, and the names"
+			  " of records. Every word must match.</p>");
 		html_end(r);
 		return;
 	}
-	vbuf_printf(b, "<p class=\"meta\">%s%lld result(s) for <q>",
+	search_records(b, json_object_get(m, "records"), s->q.text);
+	vbuf_printf(b, "<p class=\"meta\">%s%lld conversation(s), %lld message(s) for <q>",
 		    json_is_true(json_object_get(m, "capped")) ? "more than " : "",
-		    (long long)json_integer_value(json_object_get(m, "total")));
-	html_esc(b, q);
+		    (long long)json_integer_value(json_object_get(m, "total")),
+		    (long long)json_integer_value(json_object_get(m, "hits")));
+	html_esc(b, s->q.text);
 	vbuf_puts(b, "</q></p><ol class=\"hits\">");
-	json_array_foreach(items, i, h) {
-		const char *access = json_string_value(json_object_get(h, "access"));
-
-		vbuf_puts(b, "<li><div class=\"hit-head\">");
-		html_day(b, json_object_get(h, "date"));
-		vbuf_printf(b, " <span class=\"dir\">%s</span> <a href=\"/threads/%lld#m%lld\">",
-			    html_arrow(json_string_value(json_object_get(h, "direction"))),
-			    (long long)json_integer_value(json_object_get(h, "thread")),
-			    (long long)json_integer_value(json_object_get(h, "message")));
-		if (json_is_string(json_object_get(h, "subject")))
-			html_marked(b, json_object_get(h, "subject"),
-				    json_object_get(h, "subject_highlights"));
-		else
-			vbuf_puts(b, "<span class=\"hidden\">(subject not shown)</span>");
-		vbuf_puts(b, "</a> <span class=\"from\">");
-		html_person(b, json_object_get(h, "from"));
-		vbuf_puts(b, "</span>");
-		if (access && strcmp(access, "everything") != 0)
-			vbuf_printf(b, " <span class=\"badge\">%s only</span>", access);
-		vbuf_puts(b, "</div><div class=\"snip\">");
-		html_marked(b, json_object_get(h, "snippet"), json_object_get(h, "highlights"));
-		vbuf_puts(b, "</div></li>\n");
-	}
+	json_array_foreach(items, i, h)
+		search_hit(b, h);
 	vbuf_puts(b, "</ol>");
 	if (!json_array_size(items))
 		vbuf_puts(b, "<p class=\"empty\">Nothing found.</p>");
-	vbuf_puts(&base, "/search?q=");
-	url_esc(&base, q);
+	search_query(&base, s);
 	bp = vbuf_take(&base, &len);
 	html_pager(r, bp, m);
 	free(bp);
 	html_end(r);
 }
 
-/* page_search - GET /search?q=WORDS */
+/* search_day - the parameter NAME (YYYY-MM-DD, a day in the pages' zone) as the
+ * epoch of its midnight, or of the next one (NEXT); 0 absent; -1 after a 400 */
+static int64_t search_day(struct view_req *r, const char *name, const char **text, int next)
+{
+	const char *v = view_arg(r, name);
+	struct tm tm = { 0 };
+	char end;
+	time_t t;
+
+	*text = v && *v ? v : NULL;
+	if (!*text)
+		return 0;
+	if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+				       &end) != 3 || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+	    tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 1970) {
+		view_error(r, 400, "since and until are days: YYYY-MM-DD.");
+		return -1;
+	}
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_mday += next;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t == (time_t)-1) {
+		view_error(r, 400, "since and until are days: YYYY-MM-DD.");
+		return -1;
+	}
+	return (int64_t)t;
+}
+
+/* search_params - S from R's parameters; -1 after a 400 (or the 404 of a record filter) */
+static int search_params(struct view_req *r, struct search *s)
+{
+	static const char *const dirs[][2] = { { "in", "inbound" }, { "out", "outbound" },
+					       { "internal", "internal" } };
+	const char *att = view_arg(r, "attachment");
+	char err[512];
+	long id;
+	int k, n = 0;
+
+	if (view_paging(r, &s->q.limit, &s->q.offset) < 0)
+		return -1;
+	s->q.text = view_arg(r, "q");
+	if ((s->q.since = search_day(r, "since", &s->since, 0)) < 0 ||
+	    (s->q.until = search_day(r, "until", &s->until, 1)) < 0)
+		return -1;
+	s->dir = view_arg(r, "direction");
+	if (s->dir && !*s->dir)
+		s->dir = NULL;
+	for (k = 0; s->dir && k < 3 && strcmp(s->dir, dirs[k][0]) != 0; k++)
+		;
+	if (s->dir && k == 3) {
+		view_error(r, 400, "direction is in, out or internal.");
+		return -1;
+	}
+	s->q.direction = s->dir ? dirs[k][1] : NULL;
+	if (att && strcmp(att, "1") != 0 && *att) {
+		view_error(r, 400, "attachment is 1 or absent.");
+		return -1;
+	}
+	s->q.attachment = att && *att;
+	for (k = 0; k < 3; k++) {
+		id = view_arg_int(r, search_kinds[k], 0, INT64_MAX / 2);
+		if (id < 0)
+			return -1;
+		if (id && n++) {
+			view_error(r, 400, "A search takes one record: account, contact or deal.");
+			return -1;
+		}
+		if (id)
+			s->on_kind = (enum store_view_kind)k, s->on_id = id;
+	}
+	if (!s->on_id)
+		return 0;
+	/* a record the user may not see is no filter: it does not exist */
+	if (store_view_record(r->st, &r->who, s->on_kind, s->on_id, 1, 0, &s->on, err,
+			      sizeof err) != STORE_OK) {
+		view_store_failed(r, err);
+		return -1;
+	}
+	if (!s->on) {
+		view_error(r, 404, "There is no such record.");
+		return -1;
+	}
+	if (s->on_kind == STORE_VIEW_ACCOUNTS)
+		s->q.account_id = s->on_id;
+	else if (s->on_kind == STORE_VIEW_CONTACTS)
+		s->q.contact_id = s->on_id;
+	else
+		s->q.deal_id = s->on_id;
+	return 0;
+}
+
+/* search_names - {"accounts", "contacts", "deals"}: the first records named by TEXT
+ * as the tables show them to the user; NULL on a store error (logged) */
+static json_t *search_names(struct view_req *r, const char *text)
+{
+	struct store_view_query q = { .filter = text, .nsort = 1, .limit = 5 };
+	json_t *o = json_object(), *m;
+	char err[512];
+	int k;
+
+	q.sort[0].key = STORE_SORT_NAME;
+	for (k = 0; o && k < 3; k++) {
+		q.kind = (enum store_view_kind)k;
+		if (store_view_records(r->st, &r->who, &q, &m, err, sizeof err) != STORE_OK) {
+			msg_warn("%s", err);
+			json_decref(o);
+			return NULL;
+		}
+		json_object_del(m, "kind");
+		json_object_set_new(o, search_tables[k], m);
+	}
+	return o;
+}
+
+/* page_search - GET /search?q=WORDS[&FILTERS] */
 void page_search(struct view_req *r)
 {
-	const char *q = view_arg(r, "q");
+	struct search s = { 0 };
 	char err[512];
-	json_t *m = NULL;
-	int limit, offset;
+	json_t *m = NULL, *names;
 
-	if (view_paging(r, &limit, &offset) < 0)
-		return;
-	if (q && store_view_search(r->st, &r->who, q, limit, offset, &m, err, sizeof err) !=
-	    STORE_OK) {
+	if (search_params(r, &s) < 0)
+		goto out;
+	if (s.q.text && store_view_search(r->st, &r->who, &s.q, &m, err, sizeof err) != STORE_OK) {
 		view_store_failed(r, err);
-		return;
+		goto out;
 	}
-	if (r->api) {
-		if (!m)
-			view_error(r, 400, "q needs at least one word.");
-		else
-			api_send(r, m);
-		return;
+	/* the records named by the words: on the first page of a search over everything */
+	if (m && !s.on_id && !s.q.offset && strlen(s.q.text) <= 200) {
+		if (!(names = search_names(r, s.q.text))) {
+			view_error(r, 503, "The store cannot be read right now.");
+			goto out;
+		}
+		json_object_set_new(m, "records", names);
 	}
-	search_html(r, q, m);
+	if (!r->api)
+		search_html(r, &s, m);
+	else if (!m)
+		view_error(r, 400, "q needs at least one word.");
+	else {
+		api_send(r, m);
+		m = NULL;
+	}
+out:
 	json_decref(m);
+	json_decref(s.on);
 }
 
 /* page_mailboxes - GET /mailboxes (admins): internal mailboxes and their state */

@@ -246,6 +246,12 @@ static void record_html(struct view_req *r, enum store_view_kind kind, json_t *m
 	html_text(b, key);
 	vbuf_puts(b, "</small></h1>");
 	write_link(r, kind, m);
+	vbuf_printf(b, "<form class=\"filter\" method=\"get\" action=\"/search\">"
+		    "<input type=\"hidden\" name=\"%s\" value=\"%lld\"><input type=\"text\" "
+		    "name=\"q\" aria-label=\"Search this record\" placeholder=\"Search its "
+		    "conversations\"> <button type=\"submit\">Search</button></form>",
+		    kind == STORE_VIEW_ACCOUNTS ? "account" : kind == STORE_VIEW_CONTACTS ? "contact"
+		    : "deal", (long long)json_integer_value(json_object_get(m, "id")));
 	vbuf_puts(b, "<div class=\"record\"><div class=\"main\">");
 	record_fields(b, kind, m);
 	vbuf_printf(b, "<h2>Timeline <span class=\"count\">%lld</span></h2>",

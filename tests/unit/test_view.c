@@ -380,13 +380,16 @@ static void test_search_text_is_never_syntax(void **state)
 	char err[512];
 	json_t *r;
 
+	struct store_search_query q = { .limit = 10 };
+
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-		assert_int_equal(store_view_search(st, &who, texts[i], 10, 0, &r, err, sizeof err),
-				 STORE_OK);
+		q.text = texts[i];
+		assert_int_equal(store_view_search(st, &who, &q, &r, err, sizeof err), STORE_OK);
 		json_decref(r);
 	}
 	/* no word at all: no search */
-	assert_int_equal(store_view_search(st, &who, "  !!! ", 10, 0, &r, err, sizeof err), STORE_OK);
+	q.text = "  !!! ";
+	assert_int_equal(store_view_search(st, &who, &q, &r, err, sizeof err), STORE_OK);
 	assert_null(r);
 	store_close(st);
 }

@@ -11,6 +11,7 @@
 #                          added) on a free loopback port: sets URL_NAME... via
 #                          the variables VIEW_URL and VIEW_PID (last started);
 #                          run under $VIEW_WRAPPER (a command prefix) when set
+#   viewer_tables DIR      add the records of tests/viewer/tables (T266, T267)
 #   viewer_stop_all        stop every crmview started
 #   login JAR USER         log USER in, the session cookie into JAR; 0 or 1
 #
@@ -63,6 +64,25 @@ viewer_owner() {
 	else
 		sed -i '/^UserID/d' "$1/base.conf"
 	fi
+}
+
+# viewer_tables D - add to the store of viewer_store D the records of
+# tests/viewer/tables: a rules file naming the account "=SUM(1+1), Alpha"
+# (alpha-t266.test) and finding deals DEAL-T266-N in subjects, deals
+# "-Discount for Bo" (open) and "@Beta renewal" (closed), and their mail
+viewer_tables() {
+	local d=$1
+	{
+		printf '[associate]\naccount "=SUM(1+1), Alpha" = alpha-t266.test\n'
+		printf 'deal subject /\\[(DEAL-T266-[0-9]+)\\]/\n'
+		cat "$VT/rules"
+	} > "$d/rules"
+	sed -i "s|^RulesFile .*|RulesFile $d/rules|" "$d/base.conf"
+	printf '%s\n' "key,name,account,contacts,status" \
+		"DEAL-T266-1,-Discount for Bo,alpha-t266.test,bo@alpha-t266.test,open" \
+		"DEAL-T266-2,@Beta renewal,beta-t266.test,cy@beta-t266.test,closed" > "$d/deals.csv"
+	$CRMCTL -c "$d/base.conf" deals import "$d/deals.csv" > "$d/tables.log" 2>&1 &&
+		$CRMCTL -c "$d/base.conf" import "$VT/tables" >> "$d/tables.log" 2>&1
 }
 
 viewer_start() {

@@ -219,7 +219,7 @@ for user in USERS:
         bodies += [body.replace(q, ""), hbody.replace(q, "")]   # the query's own echo
         res = json.loads(body)
         hits = [(h["thread"], h["access"]) for h in res["items"]]
-        out("%s search %s total=%d: %s" % (user, q, res["total"], " ".join(
+        out("%s search %s total=%d hits=%d: %s" % (user, q, res["total"], res["hits"], " ".join(
             "%d:%s" % x for x in sorted(set(hits)))))
         for h in res["items"]:
             t, a, m = h["thread"], h["access"], h["message"]
