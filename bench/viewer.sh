@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # viewer.sh - crmview at scale: latency (p50/p95) of the record page of the
-# busiest account, a thread page and two searches, and requests/s with wrk,
+# busiest account, a thread page, three searches (one filtered), the
+# contacts table sorted by two keys and its CSV, and requests/s with wrk,
 # over loopback, on a store of N messages made by bench/gen
 #
 # usage: bench/viewer.sh [--count N] [--seed S] [--requests R] [--duration SEC]
@@ -128,6 +129,7 @@ for p in sys.argv[4:]:
     print("%s %.1f %.1f %.1f %d" % (p, t[len(t) // 2], t[int(len(t) * 0.95) - 1], t[-1], len(body)))
 EOF
 PAGES="/accounts/$ACCOUNT /threads/$THREAD /search?q=delivery+delay /search?q=invoice"
+PAGES="$PAGES /search?q=invoice&direction=in&attachment=1 /contacts?sort=account,name /contacts.csv"
 python3 "$D/lat.py" "$URL" "$COOKIE" "$REQUESTS" $PAGES > "$D/lat.txt"
 
 # ---- throughput: wrk on loopback ----
@@ -140,6 +142,9 @@ rps() { wrk -t2 -c8 -d"${DURATION}s" -H "Cookie: $COOKIE" "$URL$1" | awk '/^Requ
 		case $p in
 		/accounts/*) name="record (busiest account)" ;;
 		/threads/*) name="thread ($TMSG messages)" ;;
+		*\&direction=*) name="search, filtered" ;;
+		/contacts\?*) name="contacts (two sort keys)" ;;
+		*.csv) name="contacts.csv (all rows)" ;;
 		*) name="search '$(echo "${p#*q=}" | tr + ' ')'" ;;
 		esac
 		printf '%-28s %8s %8s %8s %9s %8s\n' "$name" "$p50" "$p95" "$max" "$(rps "$p")" "$bytes"

@@ -637,6 +637,14 @@ struct store_search_query {
 int store_view_search(struct store *st, const struct store_viewer *who,
 		      const struct store_search_query *q, json_t **out, char *err, size_t errlen);
 
+/* store_view_names - the records whose name, domain, address or key holds
+ *   TEXT (any case), among those the records tables show WHO: {"accounts",
+ *   "contacts", "deals"}, each {"total", "items": [{"id", "name", "domain" |
+ *   "address" | "key"}]}, the first LIMIT by name.  An empty TEXT matches
+ *   every record.  Returns STORE_OK or an error class. */
+int store_view_names(struct store *st, const struct store_viewer *who, const char *text,
+		     int limit, json_t **out, char *err, size_t errlen);
+
 /* store_view_mailboxes - every internal mailbox (the mailboxes table, users,
  *   and own-domain participants): [{"address", "name", "state", "messages",
  *   "role", "team"}] sorted by address (for admins) */

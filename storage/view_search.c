@@ -413,3 +413,72 @@ int store_view_search(struct store *st, const struct store_viewer *who,
 	terms_free(&t);
 	return view_end(st, STORE_OK);
 }
+
+/* ---- records by name ---- */
+
+/* the records whose name or key holds :f (lower-cased), visible as the tables show them */
+#define SQL_NAMED(table, a, key, col) \
+	"SELECT " a ".id, " a ".name, " a "." key ", count(*) OVER () FROM " table " " a \
+	" WHERE (instr(lower(coalesce(" a ".name, '')), :f) > 0 OR instr(lower(" a "." key "), :f) > 0)" \
+	" AND " VIEW_RECORD_VISIBLE(col, a ".id") \
+	" ORDER BY lower(coalesce(nullif(" a ".name, ''), " a "." key ")), " a ".id LIMIT :limit"
+
+/* named_of - {"total", "items": [{"id", "name", KEY}]} of the statement S; NULL on error */
+static json_t *named_of(struct store *st, sqlite3_stmt *s, const char *key)
+{
+	json_t *items = json_array(), *it;
+	int64_t total = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		it = json_object();
+		json_object_set_new(it, "id", store_json_int(s, 0));
+		json_object_set_new(it, "name", view_col_text(s, 1));
+		json_object_set_new(it, key, view_col_text(s, 2));
+		json_array_append_new(items, it);
+		total = sqlite3_column_int64(s, 3);
+	}
+	if (view_done(st, rc) < 0) {
+		json_decref(items);
+		return NULL;
+	}
+	return json_pack("{s:I,s:o}", "total", (json_int_t)total, "items", items);
+}
+
+/* store_view_names - records by name; see store.h */
+int store_view_names(struct store *st, const struct store_viewer *who, const char *text,
+		     int limit, json_t **out, char *err, size_t errlen)
+{
+	static const char *const sql[3] = {
+		SQL_NAMED("accounts", "a", "domain", "account_id"),
+		SQL_NAMED("contacts", "c", "address", "contact_id"),
+		SQL_NAMED("deals", "d", "key", "deal_id"),
+	};
+	static const char *const kinds[3] = { "accounts", "contacts", "deals" };
+	static const char *const keys[3] = { "domain", "address", "key" };
+	sqlite3_stmt *s;
+	json_t *o, *part;
+
+	view_begin(st, err, errlen, out);
+	o = json_object();
+	for (int k = 0; k < 3; k++) {
+		s = view_prep(st, sql[k], who);
+		if (!s) {
+			json_decref(o);
+			return view_end(st, view_errclass(st));
+		}
+		view_bind_filter(s, ":f", text);
+		sqlite3_bind_int(s, sqlite3_bind_parameter_index(s, ":limit"),
+				 limit < 1 ? 1 : limit > STORE_VIEW_MAX_LIMIT ? STORE_VIEW_MAX_LIMIT
+				 : limit);
+		part = named_of(st, s, keys[k]);
+		sqlite3_finalize(s);
+		if (!part) {
+			json_decref(o);
+			return view_end(st, view_errclass(st));
+		}
+		json_object_set_new(o, kinds[k], part);
+	}
+	*out = o;
+	return view_end(st, STORE_OK);
+}

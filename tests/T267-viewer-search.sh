@@ -75,9 +75,13 @@ check "a record page searches its own conversations" grep -qF \
 	"<input type=\"hidden\" name=\"account\" value=\"$ALPHA\"><input type=\"text\" name=\"q\"" "$TMP/p"
 
 # ---- record names ----
-check_equal "the words find records by name" '=SUM(1+1), Alpha|Smith, "Bo"|-Discount for Bo' \
-	"$(get alice '/api/search?q=alpha' | jq -r '[.records.accounts.items[].name,
-		.records.contacts.items[].name, .records.deals.items[].name] | join("|")')"
+# names WORDS - the names of the records the API's search finds, joined by |
+names() { get alice "/api/search?q=$1" | jq -r '[.records.accounts.items[].name,
+		.records.contacts.items[].name, .records.deals.items[].name] | join("|")'; }
+check_equal "the words find records by name, domain or address" '=SUM(1+1), Alpha|Smith, "Bo"' \
+	"$(names alpha)"
+check_equal "...deals by name" '-Discount for Bo' "$(names discount)"
+check_equal "...and by key" '@Beta renewal' "$(names deal-t266-2)"
 get alice '/search?q=alpha' > "$TMP/p"
 check "the page links them" grep -qF \
 	"<p class=\"records\">Accounts: <a href=\"/accounts/$ALPHA\">=SUM(1+1), Alpha</a></p>" "$TMP/p"

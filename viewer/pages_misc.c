@@ -298,29 +298,6 @@ static int search_params(struct view_req *r, struct search *s)
 	return 0;
 }
 
-/* search_names - {"accounts", "contacts", "deals"}: the first records named by TEXT
- * as the tables show them to the user; NULL on a store error (logged) */
-static json_t *search_names(struct view_req *r, const char *text)
-{
-	struct store_view_query q = { .filter = text, .nsort = 1, .limit = 5 };
-	json_t *o = json_object(), *m;
-	char err[512];
-	int k;
-
-	q.sort[0].key = STORE_SORT_NAME;
-	for (k = 0; o && k < 3; k++) {
-		q.kind = (enum store_view_kind)k;
-		if (store_view_records(r->st, &r->who, &q, &m, err, sizeof err) != STORE_OK) {
-			msg_warn("%s", err);
-			json_decref(o);
-			return NULL;
-		}
-		json_object_del(m, "kind");
-		json_object_set_new(o, search_tables[k], m);
-	}
-	return o;
-}
-
 /* page_search - GET /search?q=WORDS[&FILTERS] */
 void page_search(struct view_req *r)
 {
@@ -336,8 +313,9 @@ void page_search(struct view_req *r)
 	}
 	/* the records named by the words: on the first page of a search over everything */
 	if (m && !s.on_id && !s.q.offset && strlen(s.q.text) <= 200) {
-		if (!(names = search_names(r, s.q.text))) {
-			view_error(r, 503, "The store cannot be read right now.");
+		if (store_view_names(r->st, &r->who, s.q.text, 5, &names, err, sizeof err) !=
+		    STORE_OK) {
+			view_store_failed(r, err);
 			goto out;
 		}
 		json_object_set_new(m, "records", names);
