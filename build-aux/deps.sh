@@ -14,7 +14,7 @@ BUILD="build-essential pkg-config libgmime-3.0-dev libpcre2-dev libsqlite3-dev
 libzstd-dev libxml2-dev libjansson-dev libpsl-dev libmilter-dev libmicrohttpd-dev
 libsodium-dev libcmocka-dev libytnef0-dev"
 TEST="sqlite3 python3 valgrind postfix miltertest swaks curl openssl chromium wrk faketime
-debhelper dpkg-dev m4 libwrap0"
+debhelper dpkg-dev m4 libwrap0 lintian"
 FUZZ="clang libclang-rt-14-dev"
 PKGS=$(echo $BUILD $TEST)
 case "${1:-}${2:-}" in

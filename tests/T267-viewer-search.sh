@@ -9,12 +9,7 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$CRM_TOP/tests/viewer/lib.sh"
 D=$TMP/v
-viewer_store "$D" || { notok "the test store is built"; sed 's/^/# /' "$D/import.log"; exit 1; }
-ok "the test store is built"
-check "the table fixtures are imported" viewer_tables "$D"
-viewer_owner "$D"
-check "crmview starts" viewer_start main "$D"
-for u in alice carol; do login "$TMP/jar.$u" $u; done
+viewer_tables_start "$D"
 get() { curl -s -b "$TMP/jar.$1" "$VIEW_URL$2"; }
 code() { curl -s -o /dev/null -w '%{http_code}' -b "$TMP/jar.$1" "$VIEW_URL$2"; }
 q() { sqlite3 -readonly "$D/store.db" "$1"; }

@@ -12,6 +12,7 @@
 #                          the variables VIEW_URL and VIEW_PID (last started);
 #                          run under $VIEW_WRAPPER (a command prefix) when set
 #   viewer_tables DIR      add the records of tests/viewer/tables (T266, T267)
+#   viewer_tables_start DIR  both, crmview started, alice and carol logged in
 #   viewer_stop_all        stop every crmview started
 #   login JAR USER         log USER in, the session cookie into JAR; 0 or 1
 #
@@ -83,6 +84,18 @@ viewer_tables() {
 		"DEAL-T266-2,@Beta renewal,beta-t266.test,cy@beta-t266.test,closed" > "$d/deals.csv"
 	$CRMCTL -c "$d/base.conf" deals import "$d/deals.csv" > "$d/tables.log" 2>&1 &&
 		$CRMCTL -c "$d/base.conf" import "$VT/tables" >> "$d/tables.log" 2>&1
+}
+
+# viewer_tables_start D - viewer_store D with viewer_tables, crmview "main"
+# started on it, alice and carol logged in ($TMP/jar.USER); TAP lines
+viewer_tables_start() {
+	local d=$1
+	viewer_store "$d" || { notok "the test store is built"; sed 's/^/# /' "$d/import.log"; exit 1; }
+	ok "the test store is built"
+	check "the table fixtures are imported" viewer_tables "$d"
+	viewer_owner "$d"
+	check "crmview starts" viewer_start main "$d"
+	for u in alice carol; do login "$TMP/jar.$u" $u; done
 }
 
 viewer_start() {
