@@ -618,7 +618,8 @@ int store_view_unassigned(struct store *st, const struct store_viewer *who, int 
 /* what a search looks for: words, and filters that narrow it (0, NULL: any) */
 struct store_search_query {
 	const char *text;              /* words, never FTS5 syntax */
-	int64_t account_id, contact_id, deal_id;   /* the thread is on this record */
+	enum store_view_kind record_kind;      /* the thread is on this record... */
+	int64_t record_id;                     /* ...0: on any */
 	int64_t since, until;          /* the message's date: since <= date < until */
 	const char *direction;         /* "inbound", "outbound" or "internal" */
 	int attachment;                /* 1: a message with an attachment the user may see */
@@ -641,7 +642,7 @@ int store_view_search(struct store *st, const struct store_viewer *who,
  *   TEXT (any case), among those the records tables show WHO: {"accounts",
  *   "contacts", "deals"}, each {"total", "items": [{"id", "name", "domain" |
  *   "address" | "key"}]}, the first LIMIT by name.  An empty TEXT matches
- *   every record.  Returns STORE_OK or an error class. */
+ *   no record.  Returns STORE_OK or an error class. */
 int store_view_names(struct store *st, const struct store_viewer *who, const char *text,
 		     int limit, json_t **out, char *err, size_t errlen);
 

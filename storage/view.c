@@ -405,8 +405,11 @@ static int records_walk(struct store *st, const struct store_viewer *who,
 	json_t *row;
 	int rc = SQLITE_DONE, i, stop = 0;
 
-	if (!sql || q->limit < 1 || q->limit > max_limit)
+	if (!sql || q->limit < 1 || q->limit > max_limit || q->offset < 0 ||
+	    q->offset > STORE_VIEW_MAX_OFFSET) {
+		sqlite3_free(sql);
 		return store_fail(st, STORE_EINVAL, "bad records query");
+	}
 	s = view_prep(st, sql, who);
 	sqlite3_free(sql);
 	if (!s)
@@ -414,8 +417,8 @@ static int records_walk(struct store *st, const struct store_viewer *who,
 	view_bind_filter(s, ":f", q->filter);
 	for (i = 0; i < STORE_COL_N; i++)
 		view_bind_filter(s, col_param[i], q->match[i]);
-	view_bind_page(s, 1, q->offset);
 	sqlite3_bind_int(s, sqlite3_bind_parameter_index(s, ":limit"), q->limit);
+	sqlite3_bind_int(s, sqlite3_bind_parameter_index(s, ":offset"), q->offset);
 	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		row = record_row(q->kind, s);
 		stop = fn(arg, sqlite3_column_int64(s, total_col[q->kind]), row);

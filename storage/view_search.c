@@ -283,12 +283,9 @@ static int still_matches(sqlite3_stmt *v, const char *q, int64_t mid, int level)
 	"SELECT fts.rowid, m.thread_id, " VIEW_MSG_LEVEL("t", "m") " FROM fts JOIN messages m" \
 	" ON m.id = fts.rowid JOIN threads t ON t.id = m.thread_id" \
 	" WHERE fts MATCH :q AND t.messages > 0" \
-	" AND (:acc IS NULL OR EXISTS (SELECT 1 FROM links l WHERE l.thread_id = t.id" \
-	"  AND l.account_id = :acc))" \
-	" AND (:con IS NULL OR EXISTS (SELECT 1 FROM links l WHERE l.thread_id = t.id" \
-	"  AND l.contact_id = :con))" \
-	" AND (:deal IS NULL OR EXISTS (SELECT 1 FROM links l WHERE l.thread_id = t.id" \
-	"  AND l.deal_id = :deal))" \
+	" AND (:rid IS NULL OR EXISTS (SELECT 1 FROM links l WHERE l.thread_id = t.id" \
+	"  AND CASE :rkind WHEN 0 THEN l.account_id WHEN 1 THEN l.contact_id" \
+	"  ELSE l.deal_id END = :rid))" \
 	" AND (:since IS NULL OR m.date >= :since) AND (:until IS NULL OR m.date < :until)" \
 	" AND (:dir IS NULL OR m.direction = :dir)" \
 	" AND (:att IS NULL OR EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id))" \
@@ -307,7 +304,8 @@ struct found {
 	int level, hits;
 };
 
-/* found_add - one more hit (message MID of thread TID at LEVEL) into F (N so far, CAP room) */
+/* found_add - one more hit (message MID of thread TID at LEVEL) into F (N so far; the
+ * caller leaves room for one more thread) */
 static void found_add(struct found *f, size_t *n, int64_t tid, int64_t mid, int level)
 {
 	size_t i;
@@ -334,9 +332,8 @@ static int search_walk(struct store *st, const struct store_viewer *who,
 	v = s ? view_prep(st, "SELECT 1 FROM fts WHERE fts MATCH ?1 AND rowid = ?2", NULL) : NULL;
 	if (s && v) {
 		sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), fq, -1, SQLITE_STATIC);
-		bind_opt(s, ":acc", q->account_id);
-		bind_opt(s, ":con", q->contact_id);
-		bind_opt(s, ":deal", q->deal_id);
+		bind_opt(s, ":rid", q->record_id);
+		sqlite3_bind_int(s, sqlite3_bind_parameter_index(s, ":rkind"), (int)q->record_kind);
 		bind_opt(s, ":since", q->since);
 		bind_opt(s, ":until", q->until);
 		bind_opt(s, ":att", q->attachment);

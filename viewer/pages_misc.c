@@ -46,22 +46,18 @@ struct search {
 	struct store_search_query q;
 	const char *dir;               /* in, out, internal (the parameter) */
 	const char *since, *until;     /* YYYY-MM-DD (the parameters) */
-	enum store_view_kind on_kind;  /* the record filter's kind... */
-	int64_t on_id;                 /* ...and id, 0: none */
-	json_t *on;                    /* that record (its page model), or NULL */
+	json_t *on;                    /* the record of q.record_id (its page model), or NULL */
 };
 
-static const char *const search_kinds[] = { "account", "contact", "deal" };
-static const char *const search_tables[] = { "accounts", "contacts", "deals" };
-static const char *const search_keys[] = { "domain", "address", "key" };
 
 /* search_query - "?q=...&FILTERS" of S (HTML-escaped), to which "page=" can be added */
 static void search_query(struct vbuf *b, const struct search *s)
 {
 	vbuf_puts(b, "/search?q=");
 	url_esc(b, s->q.text);
-	if (s->on_id)
-		vbuf_printf(b, "&amp;%s=%lld", search_kinds[s->on_kind], (long long)s->on_id);
+	if (s->q.record_id)
+		vbuf_printf(b, "&amp;%s=%lld", view_kinds[s->q.record_kind].word,
+			    (long long)s->q.record_id);
 	if (s->since) {
 		vbuf_puts(b, "&amp;since=");
 		url_esc(b, s->since);
@@ -101,11 +97,11 @@ static void search_form(struct vbuf *b, const struct search *s)
 		    " has an attachment</label>", s->q.attachment ? " checked" : "");
 	if (s->on) {
 		vbuf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"%lld\"> <span class=\"on\">"
-			    "on the %s ", search_kinds[s->on_kind], (long long)s->on_id,
-			    search_kinds[s->on_kind]);
-		view_record_link(b, search_tables[s->on_kind], json_object_get(s->on, "id"),
+			    "on the %s ", view_kinds[s->q.record_kind].word,
+			    (long long)s->q.record_id, view_kinds[s->q.record_kind].word);
+		view_record_link(b, view_kinds[s->q.record_kind].path, json_object_get(s->on, "id"),
 				 json_object_get(s->on, "name"),
-				 json_object_get(s->on, search_keys[s->on_kind]));
+				 json_object_get(s->on, view_kinds[s->q.record_kind].key));
 		vbuf_puts(b, "</span>");
 	}
 	vbuf_puts(b, " <button type=\"submit\">Search</button></form>");
@@ -120,16 +116,16 @@ static void search_records(struct vbuf *b, json_t *records, const char *text)
 	int k;
 
 	for (k = 0; k < 3; k++) {
-		list = json_object_get(records, search_tables[k]);
+		list = json_object_get(records, view_kinds[k].path);
 		if (!json_array_size(json_object_get(list, "items")))
 			continue;
-		kind = search_tables[k];
-		vbuf_printf(b, "<p class=\"records\">%c%s: ", kind[0] - 'a' + 'A', kind + 1);
+		kind = view_kinds[k].path;
+		vbuf_printf(b, "<p class=\"records\">%s: ", view_kinds[k].title);
 		json_array_foreach(json_object_get(list, "items"), i, it) {
 			if (i)
 				vbuf_puts(b, ", ");
 			view_record_link(b, kind, json_object_get(it, "id"),
-					 json_object_get(it, "name"), json_object_get(it, search_keys[k]));
+					 json_object_get(it, "name"), json_object_get(it, view_kinds[k].key));
 		}
 		if (json_integer_value(json_object_get(list, "total")) > (json_int_t)i) {
 			vbuf_printf(b, " <a href=\"/%s?q=", kind);
@@ -267,20 +263,22 @@ static int search_params(struct view_req *r, struct search *s)
 	}
 	s->q.attachment = att && *att;
 	for (k = 0; k < 3; k++) {
-		id = view_arg_int(r, search_kinds[k], 0, INT64_MAX / 2);
+		id = view_arg_int(r, view_kinds[k].word, 0, INT64_MAX / 2);
 		if (id < 0)
 			return -1;
 		if (id && n++) {
 			view_error(r, 400, "A search takes one record: account, contact or deal.");
 			return -1;
 		}
-		if (id)
-			s->on_kind = (enum store_view_kind)k, s->on_id = id;
+		if (id) {
+			s->q.record_kind = (enum store_view_kind)k;
+			s->q.record_id = id;
+		}
 	}
-	if (!s->on_id)
+	if (!s->q.record_id)
 		return 0;
 	/* a record the user may not see is no filter: it does not exist */
-	if (store_view_record(r->st, &r->who, s->on_kind, s->on_id, 1, 0, &s->on, err,
+	if (store_view_record(r->st, &r->who, s->q.record_kind, s->q.record_id, 1, 0, &s->on, err,
 			      sizeof err) != STORE_OK) {
 		view_store_failed(r, err);
 		return -1;
@@ -289,12 +287,6 @@ static int search_params(struct view_req *r, struct search *s)
 		view_error(r, 404, "There is no such record.");
 		return -1;
 	}
-	if (s->on_kind == STORE_VIEW_ACCOUNTS)
-		s->q.account_id = s->on_id;
-	else if (s->on_kind == STORE_VIEW_CONTACTS)
-		s->q.contact_id = s->on_id;
-	else
-		s->q.deal_id = s->on_id;
 	return 0;
 }
 
@@ -312,7 +304,7 @@ void page_search(struct view_req *r)
 		goto out;
 	}
 	/* the records named by the words: on the first page of a search over everything */
-	if (m && !s.on_id && !s.q.offset && strlen(s.q.text) <= 200) {
+	if (m && !s.q.record_id && !s.q.offset && strlen(s.q.text) <= 200) {
 		if (store_view_names(r->st, &r->who, s.q.text, 5, &names, err, sizeof err) !=
 		    STORE_OK) {
 			view_store_failed(r, err);

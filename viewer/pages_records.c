@@ -14,8 +14,11 @@
 
 #include "view_int.h"
 
-static const char *const kind_names[] = { "accounts", "contacts", "deals" };
-static const char *const kind_titles[] = { "Accounts", "Contacts", "Deals" };
+const struct view_kind view_kinds[3] = {
+	{ "accounts", "Accounts", "account", "domain" },
+	{ "contacts", "Contacts", "contact", "address" },
+	{ "deals", "Deals", "deal", "key" },
+};
 
 /* view_paging - limit and offset from page (HTML) or limit/offset (API); -1 after a 400 */
 int view_paging(struct view_req *r, int *limit, int *offset)
@@ -231,16 +234,15 @@ static void write_link(struct view_req *r, enum store_view_kind kind, json_t *m)
 /* record_html - one record page from its model M */
 static void record_html(struct view_req *r, enum store_view_kind kind, json_t *m)
 {
-	static const char *const keys[] = { "domain", "address", "key" };
 	struct vbuf *b = &r->body;
-	json_t *name = json_object_get(m, "name"), *key = json_object_get(m, keys[kind]);
+	json_t *name = json_object_get(m, "name"), *key = json_object_get(m, view_kinds[kind].key);
 	json_t *tl = json_object_get(m, "timeline");
 	char base[64];
 
 	html_begin(r, json_string_length(name) ? json_string_value(name) : json_string_value(key),
-		   kind_titles[kind]);
-	vbuf_printf(b, "<p class=\"crumbs\"><a href=\"/%s\">%s</a></p><h1>", kind_names[kind],
-		    kind_titles[kind]);
+		   view_kinds[kind].title);
+	vbuf_printf(b, "<p class=\"crumbs\"><a href=\"/%s\">%s</a></p><h1>", view_kinds[kind].path,
+		    view_kinds[kind].title);
 	html_text(b, json_string_length(name) ? name : key);
 	vbuf_puts(b, " <small>");
 	html_text(b, key);
@@ -250,14 +252,13 @@ static void record_html(struct view_req *r, enum store_view_kind kind, json_t *m
 		    "<input type=\"hidden\" name=\"%s\" value=\"%lld\"><input type=\"text\" "
 		    "name=\"q\" aria-label=\"Search this record\" placeholder=\"Search its "
 		    "conversations\"> <button type=\"submit\">Search</button></form>",
-		    kind == STORE_VIEW_ACCOUNTS ? "account" : kind == STORE_VIEW_CONTACTS ? "contact"
-		    : "deal", (long long)json_integer_value(json_object_get(m, "id")));
+		    view_kinds[kind].word, (long long)json_integer_value(json_object_get(m, "id")));
 	vbuf_puts(b, "<div class=\"record\"><div class=\"main\">");
 	record_fields(b, kind, m);
 	vbuf_printf(b, "<h2>Timeline <span class=\"count\">%lld</span></h2>",
 		    (long long)json_integer_value(json_object_get(tl, "total")));
 	view_timeline(r, json_object_get(tl, "items"), 0);
-	snprintf(base, sizeof base, "/%s/%lld", kind_names[kind],
+	snprintf(base, sizeof base, "/%s/%lld", view_kinds[kind].path,
 		 (long long)json_integer_value(json_object_get(m, "id")));
 	html_pager(r, base, tl);
 	vbuf_puts(b, "</div><aside>");

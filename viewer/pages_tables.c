@@ -76,9 +76,6 @@ static const struct column deal_cols[] = {
 #undef COL_END
 
 static const struct column *const kind_cols[] = { account_cols, contact_cols, deal_cols };
-static const char *const kind_names[] = { "accounts", "contacts", "deals" };
-static const char *const kind_titles[] = { "Accounts", "Contacts", "Deals" };
-static const char *const second_keys[] = { "domain", "address", "key" };
 
 /* a table view: the store's query and the page size */
 struct table {
@@ -265,13 +262,14 @@ static void sort_head(struct vbuf *b, const struct table *t, const struct column
 /* cell - column C of the item IT of table T */
 static void cell(struct vbuf *b, const struct table *t, const struct column *c, json_t *it)
 {
-	json_t *v = json_object_get(it, c->item), *second = json_object_get(it, second_keys[t->kind]);
+	json_t *v = json_object_get(it, c->item);
+	json_t *second = json_object_get(it, view_kinds[t->kind].key);
 	const char *name;
 
 	switch (c->cell) {
 	case CELL_NAME:
 		vbuf_puts(b, "<td>");
-		view_record_link(b, kind_names[t->kind], json_object_get(it, "id"), v, second);
+		view_record_link(b, view_kinds[t->kind].path, json_object_get(it, "id"), v, second);
 		break;
 	case CELL_SECOND:
 		/* a record named by its domain (an automatic account), or without a
@@ -310,7 +308,7 @@ static void filter_form(struct vbuf *b, const struct table *t)
 	int i, any = t->q.filter != NULL;
 
 	vbuf_printf(b, "<form id=\"filters\" class=\"filter\" method=\"get\" action=\"/%s\">",
-		    kind_names[t->kind]);
+		    view_kinds[t->kind].path);
 	vbuf_puts(b, "<input type=\"hidden\" name=\"sort\" value=\"");
 	for (i = 0; i < t->q.nsort; i++)
 		vbuf_printf(b, "%s%s", i ? "," : "", col_of_key(t, t->q.sort[i].key)->sort_name);
@@ -334,7 +332,7 @@ static void filter_form(struct vbuf *b, const struct table *t)
 		any |= c->match >= 0 && t->q.match[c->match];
 	if (any)
 		vbuf_puts(b, " <a href=\"?\">clear</a>");
-	vbuf_printf(b, " <a class=\"csv\" download href=\"/%s.csv", kind_names[t->kind]);
+	vbuf_printf(b, " <a class=\"csv\" download href=\"/%s.csv", view_kinds[t->kind].path);
 	view_query(b, t, -1, 0, 1);
 	vbuf_puts(b, "\">Download CSV</a></form>");
 }
@@ -368,8 +366,8 @@ static void table_html(struct view_req *r, const struct table *t, json_t *m)
 	size_t i, len;
 	char *bp;
 
-	html_begin(r, kind_titles[t->kind], kind_titles[t->kind]);
-	vbuf_printf(b, "<h1>%s <span class=\"count\">%lld</span></h1>", kind_titles[t->kind],
+	html_begin(r, view_kinds[t->kind].title, view_kinds[t->kind].title);
+	vbuf_printf(b, "<h1>%s <span class=\"count\">%lld</span></h1>", view_kinds[t->kind].title,
 		    (long long)json_integer_value(json_object_get(m, "total")));
 	filter_form(b, t);
 	html_grid_begin(b, NULL);
@@ -388,7 +386,7 @@ static void table_html(struct view_req *r, const struct table *t, json_t *m)
 	html_grid_end(b);
 	if (!json_array_size(items))
 		vbuf_puts(b, "<p class=\"empty\">Nothing here.</p>");
-	vbuf_printf(&base, "/%s", kind_names[t->kind]);
+	vbuf_printf(&base, "/%s", view_kinds[t->kind].path);
 	view_query(&base, t, -1, 0, 0);
 	bp = vbuf_take(&base, &len);
 	html_pager(r, bp, m);
@@ -494,6 +492,6 @@ void page_records_csv(struct view_req *r, enum store_view_kind kind)
 	r->disposition = strdup(kind == STORE_VIEW_ACCOUNTS ? "attachment; filename=\"accounts.csv\""
 				: kind == STORE_VIEW_CONTACTS ? "attachment; filename=\"contacts.csv\""
 				: "attachment; filename=\"deals.csv\"");
-	snprintf(r->log_note, sizeof r->log_note, " download=%s.csv rows=%lld", kind_names[kind],
+	snprintf(r->log_note, sizeof r->log_note, " download=%s.csv rows=%lld", view_kinds[kind].path,
 		 (long long)o.rows);
 }

@@ -279,6 +279,14 @@ void view_timeline(struct view_req *r, json_t *items, int with_reason);
 /* view_store_failed - a store error: logged, answered 503 */
 void view_store_failed(struct view_req *r, const char *err);
 
+/* the words of each record kind (enum store_view_kind): its path ("accounts"),
+ * title ("Accounts"), singular ("account": a search's filter) and key field
+ * ("domain", "address", "key") (pages_records.c) */
+struct view_kind {
+	const char *path, *title, *word, *key;
+};
+extern const struct view_kind view_kinds[3];
+
 /* view_record_link - <a href="/KIND/ID">TEXT</a>, ALT when TEXT is empty (pages_records.c) */
 void view_record_link(struct vbuf *b, const char *kind, json_t *id, json_t *text, json_t *alt);
 
