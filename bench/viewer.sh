@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # viewer.sh - crmview at scale: latency (p50/p95) of the record page of the
 # busiest account, a thread page, three searches (one filtered), the
-# contacts table sorted by two keys and its CSV, and requests/s with wrk,
-# over loopback, on a store of N messages made by bench/gen
+# contacts table sorted by two keys and its CSV, the accounts table sorted
+# by "waiting for us" and the contacts table by "they wrote" (status
+# columns), and requests/s with wrk, over loopback, on a store of N
+# messages made by bench/gen
 #
 # usage: bench/viewer.sh [--count N] [--seed S] [--requests R] [--duration SEC]
-#                        [--store DB] [--save] [--against CRMVIEW]
+#                        [--store DB] [--save] [--against CRMVIEW [--against-store DB]]
 #
 #   --count N      messages in the store (default 1000000)
 #   --requests R   timed requests per page, after 10 warm-up ones (default 200)
@@ -15,6 +17,10 @@
 #   --against BIN  also run crmview binary BIN (e.g. a build of main) on the same
 #                  store, in rounds interleaved with this one, and print each
 #                  page's p50 and p95 ratio (this build / BIN)
+#   --against-store DB  run BIN on this store instead (a copy at the schema
+#                  BIN knows; its users made by $CRMCTL_AGAINST), and ask it
+#                  for the tables by last activity where this build sorts by
+#                  a status column: the cost of the status, side by side
 #
 # The store is built once and kept: bench/gen --format mbox, crmctl import,
 # the mbox deleted, in $CRM_BENCH_CACHE (default /tmp/crm-bench-cache)
@@ -30,7 +36,7 @@
 # store's owner.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-COUNT=1000000 SEED=1 REQUESTS=200 DURATION=10 STORE="" SAVE=0 AGAINST=""
+COUNT=1000000 SEED=1 REQUESTS=200 DURATION=10 STORE="" SAVE=0 AGAINST="" AGAINST_STORE=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--count) COUNT=$2; shift 2 ;;
@@ -40,7 +46,8 @@ while [ $# -gt 0 ]; do
 	--store) STORE=$2; shift 2 ;;
 	--save) SAVE=1; shift ;;
 	--against) AGAINST=$2; shift 2 ;;
-	*) sed -n '2,33p' "$0" >&2; exit 2 ;;
+	--against-store) AGAINST_STORE=$2; shift 2 ;;
+	*) sed -n '2,40p' "$0" >&2; exit 2 ;;
 	esac
 done
 CRMCTL=${CRMCTL:-$TOP/build/crmctl}
@@ -130,6 +137,9 @@ for p in sys.argv[4:]:
 EOF
 PAGES="/accounts/$ACCOUNT /threads/$THREAD /search?q=delivery+delay /search?q=invoice"
 PAGES="$PAGES /search?q=invoice&direction=in&attachment=1 /contacts?sort=account,name /contacts.csv"
+PAGES="$PAGES /accounts?sort=waiting_us /contacts?sort=last_in"
+# what --against-store's older build is asked instead: the same, status sorts by last activity
+PAGES_B=$(echo "$PAGES" | sed 's|/accounts?sort=waiting_us|/accounts?sort=last|; s|/contacts?sort=last_in|/contacts?sort=last|')
 python3 "$D/lat.py" "$URL" "$COOKIE" "$REQUESTS" $PAGES > "$D/lat.txt"
 
 # ---- throughput: wrk on loopback ----
@@ -143,7 +153,9 @@ rps() { wrk -t2 -c8 -d"${DURATION}s" -H "Cookie: $COOKIE" "$URL$1" | awk '/^Requ
 		/accounts/*) name="record (busiest account)" ;;
 		/threads/*) name="thread ($TMSG messages)" ;;
 		*\&direction=*) name="search, filtered" ;;
-		/contacts\?*) name="contacts (two sort keys)" ;;
+		/contacts\?sort=account,name) name="contacts (two sort keys)" ;;
+		/accounts\?sort=*) name="accounts by waiting for us" ;;
+		/contacts\?sort=*) name="contacts by they wrote" ;;
 		*.csv) name="contacts.csv (all rows)" ;;
 		*) name="search '$(echo "${p#*q=}" | tr + ' ')'" ;;
 		esac
@@ -155,7 +167,17 @@ rps() { wrk -t2 -c8 -d"${DURATION}s" -H "Cookie: $COOKIE" "$URL$1" | awk '/^Requ
 
 # ---- side by side: this build against another, in interleaved rounds ----
 if [ -n "$AGAINST" ]; then
-	"$AGAINST" -c "$D/view.conf" -l 127.0.0.1:0 > "$D/view-b.out" 2>&1 &
+	CONF_B=$D/view.conf
+	if [ -n "$AGAINST_STORE" ]; then
+		CONF_B=$D/view-b.conf
+		sed "s|^Database .*|Database $AGAINST_STORE|" "$D/view.conf" > "$CONF_B"
+		"${CRMCTL_AGAINST:-$CRMCTL}" -c "$CONF_B" user add "$USER_ADDR" --team sales > /dev/null 2>&1
+		echo "bench-password" | "${CRMCTL_AGAINST:-$CRMCTL}" -c "$CONF_B" user passwd "$USER_ADDR" > /dev/null
+		[ "$(id -u)" -eq 0 ] && chown -R crmilter "$(dirname "$AGAINST_STORE")"
+	else
+		PAGES_B=$PAGES
+	fi
+	"$AGAINST" -c "$CONF_B" -l 127.0.0.1:0 > "$D/view-b.out" 2>&1 &
 	PID_B=$!
 	trap '[ -n "${PID:-}" ] && kill "$PID" 2> /dev/null; kill "$PID_B" 2> /dev/null; rm -rf "$D"' EXIT
 	for _ in $(seq 100); do grep -q 'listening on' "$D/view-b.out" && break; sleep 0.1; done
@@ -166,16 +188,19 @@ if [ -n "$AGAINST" ]; then
 	: > "$D/side.txt"
 	for round in 1 2 3 4; do
 		python3 "$D/lat.py" "$URL" "$COOKIE" "$REQUESTS" $PAGES | sed 's/^/a /' >> "$D/side.txt"
-		python3 "$D/lat.py" "$URL_B" "$COOKIE_B" "$REQUESTS" $PAGES | sed 's/^/b /' >> "$D/side.txt"
+		python3 "$D/lat.py" "$URL_B" "$COOKIE_B" "$REQUESTS" $PAGES_B | sed 's/^/b /' >> "$D/side.txt"
 	done
 	python3 - "$D/side.txt" "$AGAINST" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 print("side by side, 4 interleaved rounds each: this build (a) / %s (b)" % sys.argv[2])
 print("%-28s %9s %9s %9s %9s %7s %7s" % ("page", "a_p50", "b_p50", "a_p95", "b_p95", "p50", "p95"))
-for page in dict.fromkeys(r[1] for r in rows):
+# the n-th page of a against the n-th of b (--against-store asks b for its peers)
+pa = list(dict.fromkeys(r[1] for r in rows if r[0] == "a"))
+pb = list(dict.fromkeys(r[1] for r in rows if r[0] == "b"))
+for page, peer in zip(pa, pb):
     a = [r for r in rows if r[0] == "a" and r[1] == page]
-    b = [r for r in rows if r[0] == "b" and r[1] == page]
+    b = [r for r in rows if r[0] == "b" and r[1] == peer]
     m = lambda rs, i: statistics.median(float(r[i]) for r in rs)
     print("%-28s %9.1f %9.1f %9.1f %9.1f %7.2f %7.2f" % (page[:28], m(a, 2), m(b, 2), m(a, 3), m(b, 3),
           m(a, 2) / m(b, 2), m(a, 3) / m(b, 3)))

@@ -434,6 +434,10 @@ static int drop_people(struct store *st, int64_t mid, int *changed)
 			      " (SELECT address FROM temp.forget_addr)", mid);
 
 	*changed |= rc == STORE_OK && sqlite3_changes(st->db) > 0;
+	/* the per-address status of a private thread (schema.c, version 8) */
+	if (rc == STORE_OK)
+		rc = store_exec(st, "DELETE FROM thread_people WHERE address IN"
+				" (SELECT address FROM temp.forget_addr)");
 	if (rc == STORE_OK)
 		rc = store_run_id(st, "UPDATE message_sources SET mail_from = NULL WHERE message_id"
 				  " = ?1 AND lower(mail_from) IN (SELECT address FROM temp.forget_addr)",

@@ -629,6 +629,9 @@ static int ingest_one(struct store *st, const struct store_item *it, size_t idx,
 		/* a skipped message keeps no participants */
 		if (rc == STORE_OK && tid)
 			rc = env_rcpts_insert(st, it->env, mid, NULL, &added);
+		/* a new recipient may now see the message (thread_people, schema.c) */
+		if (rc == STORE_OK && added)
+			rc = store_thread_refresh(st, tid);
 	}
 	/* a copy that brought no new participant changes no contact */
 	if (rc == STORE_OK && added && res->thread_id)

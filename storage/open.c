@@ -64,7 +64,8 @@ static const char *const stmt_sql[S_N] = {
 		" attachments = (SELECT count(*) FROM messages m JOIN attachments a"
 		"  ON a.message_id = m.id WHERE m.thread_id = ?1),"
 		" first_date = coalesce((SELECT min(date) FROM messages WHERE thread_id = ?1), first_date),"
-		" last_date = coalesce((SELECT max(date) FROM messages WHERE thread_id = ?1), last_date)"
+		" last_date = coalesce((SELECT max(date) FROM messages WHERE thread_id = ?1), last_date),"
+		" (last_in, last_out, wait_us, wait_them) = " STORE_SQL_THREAD_STATUS("?1")
 		" WHERE id = ?1",
 	[S_MERGE_MSGS] = "UPDATE messages SET thread_id = ?1 WHERE thread_id = ?2",
 	[S_MERGE_CONTS] = "UPDATE message_ids SET thread_id = ?1 WHERE thread_id = ?2",

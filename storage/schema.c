@@ -366,6 +366,148 @@ static const char schema_v7[] =
 	"CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
 	"INSERT INTO secrets VALUES ('reply-tag', randomblob(32));";
 
+/*
+ * version 7 -> 8: status at a glance (crmview(8), STATUS).  A thread
+ * carries its last inbound and outbound dates and since when it waits for
+ * us or for them (STORE_SQL_THREAD_STATUS, kept by store_thread_refresh);
+ * its links carry copies, in the timeline indexes, so that a table sorts
+ * every record by them from the index alone.  A user who is not inside a
+ * thread that shows outsiders nothing sees only the messages he sent or
+ * received: thread_people holds, for those threads only (kept by a
+ * trigger on every update of one), the same figures per delivering
+ * address, taken from the messages that address sent or received.
+ */
+#define SCHEMA_DELIVERED_TO(m, addr) \
+	"EXISTS (SELECT 1 FROM participants dp WHERE dp.message_id = " m ".id" \
+	" AND +dp.role IN ('from', 'to', 'cc', 'bcc', 'envelope-rcpt') AND dp.address = " addr ")"
+#define SCHEMA_FIRST_AFTER(dir, after) \
+	"(SELECT min(m.date) FROM messages m WHERE m.thread_id = NEW.id AND m.direction = '" dir "'" \
+	" AND (thread_people." after " IS NULL OR m.date > thread_people." after ") AND " \
+	SCHEMA_DELIVERED_TO("m", "thread_people.address") ")"
+#define SCHEMA_LINK_COPY(t) \
+	"(last_date, shown, last_in, last_out, wait_us, wait_them) = (SELECT " t ".last_date, " \
+	SCHEMA_SHOWN(t) ", " t ".last_in, " t ".last_out, " t ".wait_us, " t ".wait_them"
+#define SCHEMA_TIME_INDEX(col) \
+	"DROP INDEX links_" col "_time;" \
+	"CREATE INDEX links_" col "_time ON links(" col "_id, last_date, thread_id, shown, last_in," \
+	" last_out, wait_us, wait_them) WHERE " col "_id IS NOT NULL;"
+/*
+ * Each record carries the figures of its links shown to everyone (the
+ * count, the last date, last in and out, the oldest waits: shown_*), so
+ * that a table reads one row a record, not every link; a user's own view
+ * adds only the threads he sees that are not shown to everyone
+ * (view.c).  Triggers on links fold each change in: a link that leaves,
+ * or a value that moves away from the record's extreme it held, makes the
+ * record's figures read again from its links (the timeline index);
+ * anything else merges into them.  SCHEMA_FOLD(K, T, O, OIN, N, NIN)
+ * is that update of record table T (link column K_id) for the row O
+ * leaving when OIN and the row N arriving when NIN.
+ */
+#define SCHEMA_MAXN(a, b) "coalesce(max(" a ", " b "), " a ", " b ")"
+#define SCHEMA_MINN(a, b) "coalesce(min(" a ", " b "), " a ", " b ")"
+#define SCHEMA_LOST(O, OIN, N, NIN, f, sf, cmp) \
+	"(" OIN " AND " O "." f " IS NOT NULL AND " O "." f " " cmp " coalesce(" sf ", " O "." f ")" \
+	" AND NOT (" NIN " AND coalesce(" N "." f " " cmp " " O "." f ", 0)))"
+#define SCHEMA_NEEDS(O, OIN, N, NIN) \
+	"(" SCHEMA_LOST(O, OIN, N, NIN, "last_date", "shown_last", ">=") \
+	" OR " SCHEMA_LOST(O, OIN, N, NIN, "last_in", "shown_li", ">=") \
+	" OR " SCHEMA_LOST(O, OIN, N, NIN, "last_out", "shown_lo", ">=") \
+	" OR " SCHEMA_LOST(O, OIN, N, NIN, "wait_us", "shown_wu", "<=") \
+	" OR " SCHEMA_LOST(O, OIN, N, NIN, "wait_them", "shown_wt", "<=") ")"
+#define SCHEMA_REREAD(K, T, agg) \
+	"(SELECT " agg " FROM links l INDEXED BY links_" K "_time WHERE l." K "_id = " T ".id" \
+	" AND l.shown)"
+#define SCHEMA_FOLD_COL(K, T, O, OIN, N, NIN, sf, f, agg, merge) \
+	sf " = CASE WHEN " SCHEMA_NEEDS(O, OIN, N, NIN) " THEN " SCHEMA_REREAD(K, T, agg "(l." f ")") \
+	" WHEN " NIN " THEN " merge(sf, N "." f) " ELSE " sf " END"
+#define SCHEMA_FOLD(K, T, O, OIN, N, NIN) \
+	"UPDATE " T " SET shown_n = shown_n - (" OIN ") + (" NIN "), " \
+	SCHEMA_FOLD_COL(K, T, O, OIN, N, NIN, "shown_last", "last_date", "max", SCHEMA_MAXN) ", " \
+	SCHEMA_FOLD_COL(K, T, O, OIN, N, NIN, "shown_li", "last_in", "max", SCHEMA_MAXN) ", " \
+	SCHEMA_FOLD_COL(K, T, O, OIN, N, NIN, "shown_lo", "last_out", "max", SCHEMA_MAXN) ", " \
+	SCHEMA_FOLD_COL(K, T, O, OIN, N, NIN, "shown_wu", "wait_us", "min", SCHEMA_MINN) ", " \
+	SCHEMA_FOLD_COL(K, T, O, OIN, N, NIN, "shown_wt", "wait_them", "min", SCHEMA_MINN)
+#define SCHEMA_IN(row, K, T) "(" row "." K "_id IS " T ".id AND " row ".shown)"
+#define SCHEMA_FOLDS(K, T) \
+	"ALTER TABLE " T " ADD COLUMN shown_n INTEGER NOT NULL DEFAULT 0;" \
+	"ALTER TABLE " T " ADD COLUMN shown_last INTEGER;" \
+	"ALTER TABLE " T " ADD COLUMN shown_li INTEGER;" \
+	"ALTER TABLE " T " ADD COLUMN shown_lo INTEGER;" \
+	"ALTER TABLE " T " ADD COLUMN shown_wu INTEGER;" \
+	"ALTER TABLE " T " ADD COLUMN shown_wt INTEGER;" \
+	"UPDATE " T " SET (shown_n, shown_last, shown_li, shown_lo, shown_wu, shown_wt) = (SELECT" \
+	" count(*), max(l.last_date), max(l.last_in), max(l.last_out), min(l.wait_us)," \
+	" min(l.wait_them) FROM links l WHERE l." K "_id = " T ".id AND l.shown);" \
+	"CREATE TRIGGER links_fold_" K "_insert AFTER INSERT ON links WHEN NEW." K "_id IS NOT NULL" \
+	" BEGIN " SCHEMA_FOLD(K, T, "NEW", "0", "NEW", SCHEMA_IN("NEW", K, T)) \
+	" WHERE id = NEW." K "_id; END;" \
+	"CREATE TRIGGER links_fold_" K "_delete AFTER DELETE ON links WHEN OLD." K "_id IS NOT NULL" \
+	" BEGIN " SCHEMA_FOLD(K, T, "OLD", SCHEMA_IN("OLD", K, T), "OLD", "0") \
+	" WHERE id = OLD." K "_id; END;" \
+	"CREATE TRIGGER links_fold_" K "_update AFTER UPDATE OF " K "_id, shown, last_date, last_in," \
+	" last_out, wait_us, wait_them ON links WHEN OLD." K "_id IS NOT NULL OR NEW." K "_id" \
+	" IS NOT NULL BEGIN " SCHEMA_FOLD(K, T, "OLD", SCHEMA_IN("OLD", K, T), "NEW", \
+	SCHEMA_IN("NEW", K, T)) " WHERE id IN (OLD." K "_id, NEW." K "_id); END;"
+
+static const char schema_v8[] =
+	"ALTER TABLE threads ADD COLUMN last_in INTEGER;"
+	"ALTER TABLE threads ADD COLUMN last_out INTEGER;"
+	"ALTER TABLE threads ADD COLUMN wait_us INTEGER;"
+	"ALTER TABLE threads ADD COLUMN wait_them INTEGER;"
+	"UPDATE threads SET (last_in, last_out, wait_us, wait_them) = "
+	STORE_SQL_THREAD_STATUS("threads.id") ";"
+	"ALTER TABLE links ADD COLUMN last_in INTEGER;"
+	"ALTER TABLE links ADD COLUMN last_out INTEGER;"
+	"ALTER TABLE links ADD COLUMN wait_us INTEGER;"
+	"ALTER TABLE links ADD COLUMN wait_them INTEGER;"
+	"DROP TRIGGER links_follow_thread;"
+	"DROP TRIGGER links_take_thread;"
+	"DROP TRIGGER links_move_thread;"
+	"CREATE TRIGGER links_follow_thread AFTER UPDATE OF last_date, messages, visibility, outside,"
+	" last_in, last_out, wait_us, wait_them ON threads WHEN OLD.last_date IS NOT NEW.last_date"
+	" OR " SCHEMA_SHOWN("OLD") " IS NOT " SCHEMA_SHOWN("NEW") " OR OLD.last_in IS NOT NEW.last_in"
+	" OR OLD.last_out IS NOT NEW.last_out OR OLD.wait_us IS NOT NEW.wait_us"
+	" OR OLD.wait_them IS NOT NEW.wait_them BEGIN"
+	" UPDATE links SET last_date = NEW.last_date, shown = " SCHEMA_SHOWN("NEW") ","
+	" last_in = NEW.last_in, last_out = NEW.last_out, wait_us = NEW.wait_us,"
+	" wait_them = NEW.wait_them WHERE thread_id = NEW.id; END;"
+	"CREATE TRIGGER links_take_thread AFTER INSERT ON links BEGIN"
+	" UPDATE links SET " SCHEMA_LINK_COPY("t") " FROM threads t WHERE t.id = NEW.thread_id)"
+	" WHERE id = NEW.id; END;"
+	"CREATE TRIGGER links_move_thread AFTER UPDATE OF thread_id ON links BEGIN"
+	" UPDATE links SET " SCHEMA_LINK_COPY("t") " FROM threads t WHERE t.id = NEW.thread_id)"
+	" WHERE id = NEW.id; END;"
+	"UPDATE links SET " SCHEMA_LINK_COPY("t") " FROM threads t WHERE t.id = links.thread_id);"
+	SCHEMA_TIME_INDEX("account") SCHEMA_TIME_INDEX("contact") SCHEMA_TIME_INDEX("deal")
+	"CREATE TABLE thread_people ("
+	" thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
+	" address TEXT NOT NULL,"
+	" last INTEGER NOT NULL,"        /* the last message the address sent or received */
+	" last_in INTEGER,"
+	" last_out INTEGER,"
+	" wait_us INTEGER,"
+	" wait_them INTEGER,"
+	" PRIMARY KEY (thread_id, address)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX thread_people_address ON thread_people(address);"
+	"CREATE TRIGGER thread_people_follow AFTER UPDATE OF messages, last_date, visibility, outside"
+	" ON threads WHEN NOT " SCHEMA_SHOWN("NEW") " OR NOT " SCHEMA_SHOWN("OLD") " BEGIN"
+	" DELETE FROM thread_people WHERE thread_id = NEW.id;"
+	" INSERT INTO thread_people (thread_id, address, last, last_in, last_out)"
+	" SELECT NEW.id, p.address, max(m.date), max(CASE WHEN m.direction = 'inbound' THEN m.date"
+	"  END), max(CASE WHEN m.direction = 'outbound' THEN m.date END)"
+	" FROM messages m JOIN participants p ON p.message_id = m.id WHERE m.thread_id = NEW.id"
+	" AND +p.role IN ('from', 'to', 'cc', 'bcc', 'envelope-rcpt') AND NOT " SCHEMA_SHOWN("NEW")
+	" GROUP BY p.address;"
+	" UPDATE thread_people SET wait_us = " SCHEMA_FIRST_AFTER("inbound", "last_out") ","
+	" wait_them = " SCHEMA_FIRST_AFTER("outbound", "last_in") " WHERE thread_id = NEW.id; END;"
+	/* fills thread_people through its trigger */
+	"UPDATE threads SET messages = messages WHERE NOT " SCHEMA_SHOWN("threads") ";"
+	"CREATE INDEX threads_hidden ON threads(visibility) WHERE outside = 'nothing'"
+	" AND visibility <> 'workspace';"
+	SCHEMA_FOLDS("account", "accounts") SCHEMA_FOLDS("contact", "contacts")
+	SCHEMA_FOLDS("deal", "deals");
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -374,6 +516,7 @@ static const char *const migrations[] = {
 	schema_v5,
 	schema_v6,
 	schema_v7,
+	schema_v8,
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

@@ -29,7 +29,7 @@
 
 #include "../mail/mail.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 
@@ -501,7 +501,8 @@ enum store_view_kind { STORE_VIEW_ACCOUNTS, STORE_VIEW_CONTACTS, STORE_VIEW_DEAL
  * account's; DEALS the open deals, a deal's status; KEY the domain, address
  * or deal key */
 enum store_view_sort { STORE_SORT_NAME, STORE_SORT_DOMAIN, STORE_SORT_LAST, STORE_SORT_THREADS,
-		       STORE_SORT_DEALS, STORE_SORT_KEY };
+		       STORE_SORT_DEALS, STORE_SORT_KEY, STORE_SORT_LAST_IN, STORE_SORT_LAST_OUT,
+		       STORE_SORT_WAIT_US, STORE_SORT_WAIT_THEM, STORE_SORT_N };
 
 #define STORE_VIEW_MAX_LIMIT  500      /* items per page */
 #define STORE_VIEW_MAX_OFFSET 100000
@@ -531,7 +532,11 @@ struct store_view_query {
  *   {"id", "name", "domain", "threads", "last_activity", "open_deals"}, contacts
  *   {"id", "name", "address", "account", "account_id", "threads", "last_activity",
  *   "open_deals"}, deals {"id", "key", "name", "status", "account", "account_id",
- *   "threads", "last_activity"}; counts and dates over the user's visible threads */
+ *   "threads", "last_activity"}, each with the status "last_inbound",
+ *   "last_outbound", "waiting_for_us_since", "waiting_for_them_since" (dates
+ *   or null: the last inbound and outbound message; the oldest wait of its
+ *   threads whose last exchange is inbound, outbound: crmview(8), STATUS);
+ *   counts, dates and status over what the user sees of his visible threads */
 int store_view_records(struct store *st, const struct store_viewer *who,
 		       const struct store_view_query *q, json_t **out, char *err, size_t errlen);
 
@@ -548,7 +553,10 @@ int store_view_records_each(struct store *st, const struct store_viewer *who,
 			    char *err, size_t errlen);
 
 /* store_view_record - one account, contact or deal by id with its fields, its
- *   contacts and deals, and "timeline": {"total", "offset", "limit", "items":
+ *   contacts and deals (each deal with its "activity"), its "activity"
+ *   {"last_activity", "last_inbound", "last_outbound", "waiting_for_us_since",
+ *   "waiting_for_them_since"} (as store_view_records' status, over what the
+ *   user sees), and "timeline": {"total", "offset", "limit", "items":
  *   [thread summaries]}, newest first.  A thread summary is {"id", "access",
  *   "subject", "first_date", "last_date", "messages", "directions": [words,
  *   date order, at most 20], "participants": [{"name", "address"}] (from, to,

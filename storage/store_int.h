@@ -146,6 +146,25 @@ void store_zfree(struct store *st);
 /* store_zdict_drop - compress without a dictionary from now on (its reference put) */
 void store_zdict_drop(struct store *st);
 
+/*
+ * STORE_SQL_THREAD_STATUS(tid): the row (last_in, last_out, wait_us,
+ * wait_them) of thread TID (an SQL expression) from its messages: the
+ * dates of the last inbound and the last outbound message; waiting for us
+ * since the first inbound message after the last outbound one, for them
+ * since the first outbound after the last inbound (NULL: not waiting).
+ * Internal mail counts for neither side.  Used by store_thread_refresh
+ * and by the migration that added these columns (schema.c).
+ */
+#define STORE_SQL_THREAD_STATUS(tid) \
+	"(SELECT x.li, x.lo," \
+	" (SELECT min(m.date) FROM messages m WHERE m.thread_id = " tid \
+	"  AND m.direction = 'inbound' AND (x.lo IS NULL OR m.date > x.lo))," \
+	" (SELECT min(m.date) FROM messages m WHERE m.thread_id = " tid \
+	"  AND m.direction = 'outbound' AND (x.li IS NULL OR m.date > x.li))" \
+	" FROM (SELECT max(CASE WHEN direction = 'inbound' THEN date END) AS li," \
+	"  max(CASE WHEN direction = 'outbound' THEN date END) AS lo FROM messages" \
+	"  WHERE thread_id = " tid ") x)"
+
 /* thread.c */
 int store_thread_assign(struct store *st, const struct store_item *it, int64_t *tid);
 int store_thread_link_ids(struct store *st, const struct mail_record *rec, int64_t mid, int64_t tid);

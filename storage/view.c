@@ -273,16 +273,67 @@ out:
 /* ---- records tables ---- */
 
 /*
- * the visible threads of each record: (id, count, the last date the user
- * may see), the links shown to everyone counted from the index, the few
- * others dated once each (materialized: not once per aggregate)
+ * SQL_UNSHOWN_FIGURES(col, cond): for each link row l that COND keeps and
+ * whose thread is not shown to everyone, what the user sees of the thread:
+ * (id: the record, d: its last date, li, lo: the last inbound and outbound,
+ * wu, wt: waiting for us, for them since), all NULL when he sees nothing.
+ * They are the thread's own when he is inside it, else those of the
+ * messages he sent or received (thread_people, schema.c).
  */
-#define SQL_VISIBLE_PER(col) \
-	"(WITH nd AS MATERIALIZED (SELECT l." col " AS id, " VIEW_LINK_DATE("l") " AS d FROM links l" \
-	" WHERE l." col " IS NOT NULL AND NOT l.shown) SELECT id, sum(n) AS n, max(last) AS last" \
-	" FROM (SELECT l." col " AS id, count(*) AS n, max(l.last_date) AS last FROM links l" \
-	" WHERE l." col " IS NOT NULL AND l.shown GROUP BY l." col " UNION ALL SELECT id, count(d)," \
-	" max(d) FROM nd WHERE d IS NOT NULL GROUP BY id) GROUP BY id)"
+#define SQL_UNSHOWN_FIGURES(col, cond) \
+	"SELECT l." col " AS id, iif(" VIEW_OPEN("t") ", t.last_date, p.last) AS d," \
+	" iif(" VIEW_OPEN("t") ", t.last_in, p.last_in) AS li," \
+	" iif(" VIEW_OPEN("t") ", t.last_out, p.last_out) AS lo," \
+	" iif(" VIEW_OPEN("t") ", t.wait_us, p.wait_us) AS wu," \
+	" iif(" VIEW_OPEN("t") ", t.wait_them, p.wait_them) AS wt" \
+	" FROM links l JOIN threads t ON t.id = l.thread_id AND t.messages > 0" \
+	" LEFT JOIN thread_people p ON p.thread_id = l.thread_id AND p.address = :who" \
+	" WHERE " cond " AND NOT l.shown"
+
+/* ...and of rows of figures (d, li, lo, wu, wt) */
+#define SQL_FIGURES_OF(n) \
+	n ", max(d) AS last, max(li) AS li, max(lo) AS lo, min(wu) AS wu, min(wt) AS wt"
+
+/*
+ * the threads not shown to everyone that the user may see something of:
+ * those he sent or received mail of (thread_people), his team's, and
+ * every one for :all (threads_hidden: VIEW_OPEN of such a thread is :all
+ * or its team)
+ */
+#define SQL_USER_HIDDEN \
+	"(SELECT thread_id AS id FROM thread_people WHERE address = :who" \
+	" UNION SELECT id FROM threads INDEXED BY threads_hidden WHERE visibility = :team" \
+	"  AND outside = 'nothing' AND visibility <> 'workspace'" \
+	" UNION SELECT id FROM threads INDEXED BY threads_hidden WHERE :all" \
+	"  AND outside = 'nothing' AND visibility <> 'workspace')"
+
+/* the larger of two values, either NULL, and the smaller */
+#define SQL_MAXN(a, b) "coalesce(max(" a ", " b "), " a ", " b ")"
+#define SQL_MINN(a, b) "coalesce(min(" a ", " b "), " a ", " b ")"
+
+/*
+ * the visible threads of each record of table T (link column COL): (id,
+ * n: count, last: the last date the user may see, li, lo, wu, wt: the
+ * status figures of SQL_UNSHOWN_FIGURES over them).  The record's own row
+ * carries them for its links shown to everyone (shown_*, schema.c); the
+ * few others are those of SQL_USER_HIDDEN, read once each (materialized).
+ */
+#define SQL_VISIBLE_PER(T, col) \
+	"(WITH nd AS MATERIALIZED (SELECT l." col " AS id," \
+	" iif(" VIEW_OPEN("t") ", t.last_date, p.last) AS d," \
+	" iif(" VIEW_OPEN("t") ", t.last_in, p.last_in) AS li," \
+	" iif(" VIEW_OPEN("t") ", t.last_out, p.last_out) AS lo," \
+	" iif(" VIEW_OPEN("t") ", t.wait_us, p.wait_us) AS wu," \
+	" iif(" VIEW_OPEN("t") ", t.wait_them, p.wait_them) AS wt" \
+	" FROM " SQL_USER_HIDDEN " h JOIN links l ON l.thread_id = h.id AND l." col " IS NOT NULL" \
+	" AND NOT l.shown JOIN threads t ON t.id = h.id AND t.messages > 0" \
+	" LEFT JOIN thread_people p ON p.thread_id = h.id AND p.address = :who)," \
+	" u AS (SELECT id, " SQL_FIGURES_OF("count(d) AS n") " FROM nd WHERE d IS NOT NULL" \
+	" GROUP BY id)" \
+	" SELECT r.id, r.shown_n + coalesce(u.n, 0) AS n, " SQL_MAXN("r.shown_last", "u.last") \
+	" AS last, " SQL_MAXN("r.shown_li", "u.li") " AS li, " SQL_MAXN("r.shown_lo", "u.lo") \
+	" AS lo, " SQL_MINN("r.shown_wu", "u.wu") " AS wu, " SQL_MINN("r.shown_wt", "u.wt") \
+	" AS wt FROM " T " r LEFT JOIN u ON u.id = r.id)"
 
 /* a per-column filter: the lower-cased substring PARAM (NULL: all) is in TEXT, any case */
 #define SQL_MATCH(param, text) \
@@ -295,10 +346,13 @@ out:
 /* a deal d is visible: one of its threads is, or it has none */
 #define SQL_DEAL_VISIBLE VIEW_RECORD_VISIBLE("deal_id", "d.id")
 
+/* the status columns of a records row, after its total */
+#define SQL_STATUS_COLS "x.li, x.lo, x.wu, x.wt"
+
 #define SQL_ACCOUNTS \
 	"SELECT a.id, a.name, a.domain, x.n, x.last, (SELECT count(*) FROM deals d" \
 	"  WHERE d.account_id = a.id AND d.status = 'open' AND " SQL_DEAL_VISIBLE ")," \
-	" count(*) OVER () FROM accounts a LEFT JOIN " SQL_VISIBLE_PER("account_id") " x" \
+	" count(*) OVER (), " SQL_STATUS_COLS " FROM accounts a LEFT JOIN " SQL_VISIBLE_PER("accounts", "account_id") " x" \
 	" ON x.id = a.id WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l" \
 	"  WHERE l.account_id = a.id)) AND (:f IS NULL OR instr(lower(coalesce(a.name, '')), :f) > 0" \
 	"  OR instr(a.domain, :f) > 0)" \
@@ -308,8 +362,8 @@ out:
 	"SELECT c.id, c.name, c.address, a.domain, c.account_id, x.n, x.last," \
 	" (SELECT count(*) FROM deal_contacts dc JOIN deals d ON d.id = dc.deal_id" \
 	"  WHERE dc.address = c.address AND d.status = 'open' AND " SQL_DEAL_VISIBLE ")," \
-	" count(*) OVER () FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id" \
-	" LEFT JOIN " SQL_VISIBLE_PER("contact_id") " x ON x.id = c.id" \
+	" count(*) OVER (), " SQL_STATUS_COLS " FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id" \
+	" LEFT JOIN " SQL_VISIBLE_PER("contacts", "contact_id") " x ON x.id = c.id" \
 	" WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l WHERE l.contact_id = c.id))" \
 	" AND (:f IS NULL OR instr(lower(coalesce(c.name, '')), :f) > 0 OR instr(c.address, :f) > 0)" \
 	SQL_MATCH(":fn", "coalesce(nullif(c.name, ''), c.address)") SQL_MATCH(":fk", "c.address") \
@@ -317,8 +371,8 @@ out:
 
 #define SQL_DEALS \
 	"SELECT d.id, d.key, d.name, d.status, a.domain, d.account_id, x.n, x.last," \
-	" count(*) OVER () FROM deals d LEFT JOIN accounts a ON a.id = d.account_id" \
-	" LEFT JOIN " SQL_VISIBLE_PER("deal_id") " x ON x.id = d.id" \
+	" count(*) OVER (), " SQL_STATUS_COLS " FROM deals d LEFT JOIN accounts a ON a.id = d.account_id" \
+	" LEFT JOIN " SQL_VISIBLE_PER("deals", "deal_id") " x ON x.id = d.id" \
 	" WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l WHERE l.deal_id = d.id))" \
 	" AND (:f IS NULL OR instr(lower(coalesce(d.name, '')), :f) > 0 OR instr(lower(d.key), :f) > 0" \
 	"  OR instr(coalesce(a.domain, ''), :f) > 0)" \
@@ -326,20 +380,32 @@ out:
 	SQL_MATCH_ACCOUNT SQL_MATCH(":fs", "d.status")
 
 /* the ORDER BY term of each sort, per kind (a whitelist: never user text) */
-static const char *const sort_sql[3][6] = {
+static const char *const sort_sql[3][STORE_SORT_N] = {
 	{ "lower(coalesce(a.name, a.domain))", "a.domain", "x.last", "coalesce(x.n, 0)", "6",
-	  "a.domain" },
+	  "a.domain", "x.li", "x.lo", "x.wu", "x.wt" },
 	{ "lower(coalesce(nullif(c.name, ''), c.address))", "a.domain", "x.last", "coalesce(x.n, 0)",
-	  "8", "c.address" },
+	  "8", "c.address", "x.li", "x.lo", "x.wu", "x.wt" },
 	{ "lower(coalesce(d.name, d.key))", "a.domain", "x.last", "coalesce(x.n, 0)", "d.status",
-	  "lower(d.key)" },
+	  "lower(d.key)", "x.li", "x.lo", "x.wu", "x.wt" },
 };
 static const char *const id_sql[3] = { "a.id", "c.id", "d.id" };
+
+/* status_set - the status figures of a row from column C on into O (see store.h) */
+static void status_set(json_t *o, sqlite3_stmt *s, int c)
+{
+	json_object_set_new(o, "last_inbound", store_json_date(s, c));
+	json_object_set_new(o, "last_outbound", store_json_date(s, c + 1));
+	json_object_set_new(o, "waiting_for_us_since", store_json_date(s, c + 2));
+	json_object_set_new(o, "waiting_for_them_since", store_json_date(s, c + 3));
+}
 
 /* record_row - one item of a records table from the row at S */
 static json_t *record_row(enum store_view_kind kind, sqlite3_stmt *s)
 {
+	static const int status_col[3] = { 7, 9, 9 };
 	json_t *o = json_object();
+
+	status_set(o, s, status_col[kind]);
 
 	json_object_set_new(o, "id", store_json_int(s, 0));
 	if (kind == STORE_VIEW_ACCOUNTS) {
@@ -381,7 +447,7 @@ static char *records_sql(const struct store_view_query *q)
 	order = sqlite3_mprintf("%s", "");
 	for (i = 0; order && i < n; i++) {
 		si = q->nsort ? (unsigned)q->sort[i].key : STORE_SORT_LAST;
-		sql = si > STORE_SORT_KEY ? NULL :
+		sql = si >= STORE_SORT_N ? NULL :
 		      sqlite3_mprintf("%s%s %s NULLS LAST, ", order, sort_sql[k][si],
 				      !q->nsort || q->sort[i].desc ? "DESC" : "ASC");
 		sqlite3_free(order);
@@ -714,6 +780,61 @@ static int timeline(struct store *st, const struct store_viewer *who, json_t *o,
 	return 0;
 }
 
+/*
+ * the status of one record (:id) of table T (link column K_id): what the
+ * user sees of its threads as one row (d, li, lo, wu, wt) of
+ * SQL_UNSHOWN_FIGURES, from the record's own figures for the links shown
+ * to everyone (shown_*) and its other links
+ */
+#define SQL_STATUS_OF(T, K) \
+	"SELECT " SQL_MAXN("r.shown_last", "x.last") ", " SQL_MAXN("r.shown_li", "x.li") ", " \
+	SQL_MAXN("r.shown_lo", "x.lo") ", " SQL_MINN("r.shown_wu", "x.wu") ", " \
+	SQL_MINN("r.shown_wt", "x.wt") " FROM " T " r, (SELECT " SQL_FIGURES_OF("0") " FROM (" \
+	SQL_UNSHOWN_FIGURES(K "_id", "l." K "_id = :id") ")) x WHERE r.id = :id"
+
+/*
+ * status_of - "activity" of record ID of KIND into O: {"last_activity",
+ * "last_inbound", "last_outbound", "waiting_for_us_since",
+ * "waiting_for_them_since"} (dates or null) over what WHO sees; 0 or -1
+ */
+static int status_of(struct store *st, const struct store_viewer *who, int kind, int64_t id,
+		     json_t *o)
+{
+	static const char *const sql[3] = {
+		SQL_STATUS_OF("accounts", "account"), SQL_STATUS_OF("contacts", "contact"),
+		SQL_STATUS_OF("deals", "deal"),
+	};
+	sqlite3_stmt *s = view_prep(st, sql[kind], who);
+	json_t *status;
+	int rc;
+
+	if (!s)
+		return -1;
+	view_bind_id(s, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		status = json_object();
+		json_object_set_new(status, "last_activity", store_json_date(s, 0));
+		status_set(status, s, 1);
+		json_object_set_new(o, "activity", status);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : view_done(st, rc) < 0 ? -1 : 0;
+}
+
+/* deals_status - the "activity" of each deal in the list DEALS ({"id", ...}); 0 or -1 */
+static int deals_status(struct store *st, const struct store_viewer *who, json_t *deals)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(deals, i, d)
+		if (status_of(st, who, STORE_VIEW_DEALS,
+			      json_integer_value(json_object_get(d, "id")), d) < 0)
+			return -1;
+	return 0;
+}
+
 /* list_of - the rows of SQL (bound with :id and the user) as objects named by KEYS */
 static json_t *list_of(struct store *st, const struct store_viewer *who, const char *sql,
 		       int64_t id, const char *const *keys, int n)
@@ -764,7 +885,7 @@ static int account_fields(struct store *st, const struct store_viewer *who, json
 	json_object_set_new(o, "domains", doms ? doms : json_array());
 	json_object_set_new(o, "contacts", contacts ? contacts : json_array());
 	json_object_set_new(o, "deals", deals ? deals : json_array());
-	return doms && contacts && deals ? 0 : -1;
+	return doms && contacts && deals && deals_status(st, who, deals) == 0 ? 0 : -1;
 }
 
 /* contact_fields - the deals of contact ID (by its address) into O */
@@ -776,7 +897,7 @@ static int contact_fields(struct store *st, const struct store_viewer *who, json
 				" ORDER BY d.key", id, deal_keys, 4);
 
 	json_object_set_new(o, "deals", deals ? deals : json_array());
-	return deals ? 0 : -1;
+	return deals && deals_status(st, who, deals) == 0 ? 0 : -1;
 }
 
 /* deal_fields - the contacts of deal ID into O (address, and the contact's id when one) */
@@ -856,6 +977,8 @@ int store_view_record(struct store *st, const struct store_viewer *who, enum sto
 	rc = kind == STORE_VIEW_ACCOUNTS ? account_fields(st, who, o, id)
 		     : kind == STORE_VIEW_CONTACTS ? contact_fields(st, who, o, id)
 		     : deal_fields(st, who, o, id);
+	if (rc == 0)
+		rc = status_of(st, who, kind, id, o);
 	if (rc == 0)
 		rc = timeline(st, who, o, kind, id, limit, offset);
 	if (rc < 0) {

@@ -57,5 +57,6 @@ check_grep "--since names the old decision it replaced" \
 	"^- thread [0-9]* \"Rollout plan\": visibility workspace/everything by built-in:23$" "$TMP/since"
 check_equal "Pilot timing (11:00) is left as it was" "workspace/everything" \
 	"$(sqlite3 "$TMP/store.db" "select visibility || '/' || outside from threads where subject = 'Pilot timing'")"
+check_folds "after re-applying each record's status figures equal its links'" "$TMP/store.db"
 crm rules apply --since yesterday > /dev/null 2>&1
 check_equal "a bad --since is a usage error" 2 $?

@@ -121,6 +121,7 @@ crm forget nigel@globex.co.uk > /dev/null 2> "$TMP/err"
 check_equal "a person in a thread under legal hold is not forgotten (exit 2)" 2 $?
 check_grep "... and the hold is named" "is under a legal hold: release it" "$TMP/err"
 check_grep "... nigel is still a contact" "^nigel@globex.co.uk" <(crm contacts)
+check_folds "after the erasures each record's status figures equal its links'" "$DB"
 
 # a store big enough that raw.c trained a zstd dictionary from its mail
 # (1,000 messages): the dictionary held him too, so it goes and what it

@@ -111,8 +111,17 @@ cp "$TMP/mail/"030-* "$TMP/merge/"
 check "the late parent merged the threads" test "$(tid)" != "$BEFORE"
 check_equal "the hold moved to the merged thread" "$(tid)" \
 	"$(sqlite3 "$TMP/merge.db" "SELECT group_concat(thread_id) FROM holds")"
+check_folds "after the merge each record's status figures equal its links'" "$TMP/merge.db"
 
 # a store of schema version 2 is migrated, the tables come with it
+V8_COLS="threads:last_in threads:last_out threads:wait_us threads:wait_them links:last_in
+	links:last_out links:wait_us links:wait_them"
+for t in accounts contacts deals; do
+	for c in shown_n shown_last shown_li shown_lo shown_wu shown_wt; do V8_COLS="$V8_COLS $t:$c"; done
+done
+q "DROP TRIGGER thread_people_follow; DROP TABLE thread_people; DROP INDEX threads_hidden;
+   $(for k in account contact deal; do for e in insert delete update; do
+	echo "DROP TRIGGER links_fold_${k}_$e;"; done; done)"
 q "DROP TABLE holds; DROP TABLE forgotten; DROP TRIGGER links_follow_thread;
    DROP TRIGGER links_take_thread; DROP TRIGGER links_move_thread; DROP INDEX links_account_time;
    DROP INDEX links_contact_time; DROP INDEX links_deal_time; DROP INDEX IF EXISTS threads_unassigned;
@@ -121,9 +130,10 @@ q "DROP TABLE holds; DROP TABLE forgotten; DROP TRIGGER links_follow_thread;
    ALTER TABLE threads DROP COLUMN attachments;
    DROP INDEX messages_subject_key; ALTER TABLE messages DROP COLUMN subject_key; DROP TABLE secrets;
    ALTER TABLE messages DROP COLUMN has_refs;
+   $(for tc in $V8_COLS; do echo "ALTER TABLE ${tc%%:*} DROP COLUMN ${tc#*:};"; done)
    PRAGMA user_version = 2"
 crm purge --dry-run > /dev/null
-check_equal "a version 2 store opened read-write is migrated to 7" 7 "$(q "PRAGMA user_version")"
+check_equal "a version 2 store opened read-write is migrated to 8" 8 "$(q "PRAGMA user_version")"
 check_equal "... with the forgotten and holds tables" "forgotten|holds" \
 	"$(q "SELECT group_concat(name, '|') FROM (SELECT name FROM sqlite_master WHERE name IN ('forgotten', 'holds') ORDER BY name)")"
 
@@ -154,4 +164,5 @@ check_equal "crmilter purged on its own, audited as crmilter" "crmilter|purge" \
 check_equal "... every message older than 30 days is gone" 0 \
 	"$(sqlite3 "$TMP/store/crm.db" "SELECT count(*) FROM messages WHERE date < strftime('%s', 'now') - 30 * 86400")"
 check_grep "... and it logged what it did" "retention purge (Retention 30d): [0-9]* messages" "$TMP/milter.log"
+check_folds "... and each record's status figures still equal its links'" "$TMP/store/crm.db"
 crm_stop

@@ -69,3 +69,18 @@ write_conf() {
 		while [ $# -ge 2 ]; do echo "$1 $2"; shift 2; done
 	} > "$f"
 }
+
+# check_folds DESC DB - every record's figures of its links shown to
+# everyone (shown_*, kept by triggers: storage/schema.c) equal a recount
+check_folds() {
+	local k t bad=0 n
+	for k in account:accounts contact:contacts deal:deals; do
+		t=${k#*:} k=${k%%:*}
+		n=$(sqlite3 -readonly "$2" "SELECT count(*) FROM $t r WHERE (r.shown_n, r.shown_last,
+			r.shown_li, r.shown_lo, r.shown_wu, r.shown_wt) IS NOT (SELECT count(*),
+			max(l.last_date), max(l.last_in), max(l.last_out), min(l.wait_us), min(l.wait_them)
+			FROM links l WHERE l.${k}_id = r.id AND l.shown)") || n=error
+		[ "$n" = 0 ] || { bad=1; echo "# $t: $n records whose figures differ from their links"; }
+	done
+	if [ $bad = 0 ]; then ok "$1"; else notok "$1"; fi
+}

@@ -185,6 +185,39 @@ void html_day(struct vbuf *b, json_t *date)
 	vbuf_printf(b, "\">%s</time>", day);
 }
 
+/* html_days_since - whole days from the ISO UTC date S to now, -1 when S is no such date */
+long html_days_since(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	time_t t, now = time(NULL);
+
+	if (!end || (*end && strcmp(end, "Z") != 0))
+		return -1;
+	t = timegm(&tm);
+	return now > t ? (long)((now - t) / 86400) : 0;
+}
+
+/* html_ago - how long ago a date value was ("3 days", "under a day"), the date as
+ * its title; nothing for null */
+void html_ago(struct vbuf *b, json_t *date)
+{
+	const char *s = json_string_value(date);
+	long days = html_days_since(s);
+	char when[64];
+
+	if (days < 0)
+		return;
+	if (html_local_time(s, 1, when, sizeof when) < 0)
+		snprintf(when, sizeof when, "%.20s", s);
+	vbuf_printf(b, "<time datetime=\"%.20s\" title=\"", s);
+	html_esc(b, when);
+	if (days == 0)
+		vbuf_puts(b, "\">under a day</time>");
+	else
+		vbuf_printf(b, "\">%ld day%s</time>", days, days == 1 ? "" : "s");
+}
+
 /* html_text - an escaped string value, nothing for null */
 void html_text(struct vbuf *b, json_t *s)
 {

@@ -124,6 +124,35 @@ void view_timeline(struct view_req *r, json_t *items, int with_reason)
 		vbuf_puts(b, "<p class=\"empty\">No conversations.</p>");
 }
 
+/*
+ * deal_status - after a deal in a side list: its last activity, and for an
+ * open one whether it waits for our reply or has been still for
+ * VIEW_STALE_DAYS or more (its "status" figures; nothing for a contact)
+ */
+static void deal_status(struct vbuf *b, json_t *deal)
+{
+	const char *status = json_string_value(json_object_get(deal, "status"));
+	json_t *st = json_object_get(deal, "activity"), *last;
+
+	if (!json_is_object(st))
+		return;
+	last = json_object_get(st, "last_activity");
+	vbuf_puts(b, "<div class=\"deal-status\">");
+	if (json_is_string(last)) {
+		vbuf_puts(b, "last activity ");
+		html_ago(b, last);
+		vbuf_puts(b, " ago");
+	} else
+		vbuf_puts(b, "no conversation yet");
+	if (status && strcmp(status, "open") == 0) {
+		if (json_is_string(json_object_get(st, "waiting_for_us_since")))
+			vbuf_puts(b, " <span class=\"badge waiting\">waiting for our reply</span>");
+		else if (html_days_since(json_string_value(last)) >= VIEW_STALE_DAYS)
+			vbuf_puts(b, " <span class=\"badge stale\">stale</span>");
+	}
+	vbuf_puts(b, "</div>");
+}
+
 /* side_list - a titled list of linked records (contacts or deals) */
 static void side_list(struct vbuf *b, const char *title, const char *kind, json_t *list,
 		      const char *key)
@@ -150,11 +179,53 @@ static void side_list(struct vbuf *b, const char *title, const char *kind, json_
 			html_text(b, json_object_get(it, "status"));
 			vbuf_puts(b, "</span>");
 		}
+		deal_status(b, it);
 		vbuf_puts(b, "</li>");
 	}
 	if (!json_array_size(list))
 		vbuf_puts(b, "<li class=\"empty\">none</li>");
 	vbuf_puts(b, "</ul></section>");
+}
+
+/* wait_field - a "waiting" entry of a record's status: since when and how long, or "no" */
+static void wait_field(struct vbuf *b, const char *head, json_t *since)
+{
+	vbuf_printf(b, "<dt>%s</dt><dd>", head);
+	if (json_is_string(since)) {
+		vbuf_puts(b, "<strong class=\"waiting\">");
+		html_ago(b, since);
+		vbuf_puts(b, "</strong>, since ");
+		html_date(b, since);
+	} else
+		vbuf_puts(b, "no");
+	vbuf_puts(b, "</dd>");
+}
+
+/*
+ * status_fields - the record's status at a glance (its "activity", see
+ * store_view_record): who owes a reply and since when, when each side last
+ * wrote, and how long since either did
+ */
+static void status_fields(struct vbuf *b, json_t *status)
+{
+	json_t *in = json_object_get(status, "last_inbound");
+	json_t *out = json_object_get(status, "last_outbound");
+	json_t *last = !json_is_string(out) ? in : !json_is_string(in) ? out
+		       : strcmp(json_string_value(in), json_string_value(out)) > 0 ? in : out;
+
+	wait_field(b, "Waiting for our reply", json_object_get(status, "waiting_for_us_since"));
+	wait_field(b, "Waiting for their reply", json_object_get(status, "waiting_for_them_since"));
+	vbuf_puts(b, "<dt>They last wrote</dt><dd>");
+	html_date(b, in);
+	vbuf_puts(b, "</dd><dt>We last wrote</dt><dd>");
+	html_date(b, out);
+	vbuf_puts(b, "</dd><dt>Last contact</dt><dd>");
+	if (json_is_string(last)) {
+		html_ago(b, last);
+		vbuf_puts(b, " ago");
+	} else
+		vbuf_puts(b, "never");
+	vbuf_puts(b, "</dd>");
 }
 
 /* record_fields - the definition list of a record's own fields */
@@ -195,6 +266,7 @@ static void record_fields(struct vbuf *b, enum store_view_kind kind, json_t *m)
 			vbuf_puts(b, "none");
 		vbuf_puts(b, "</dd>");
 	}
+	status_fields(b, json_object_get(m, "activity"));
 	vbuf_puts(b, "<dt>Last activity</dt><dd>");
 	html_date(b, json_object_get(m, "last_activity"));
 	vbuf_printf(b, "</dd><dt>Threads</dt><dd>%lld</dd><dt>%s</dt><dd>",

@@ -8,9 +8,12 @@
  *   COLUMN  a substring of that column: name, domain (accounts), address
  *           (contacts), key (deals), account, status (deals)
  *   sort    up to three column names, comma-separated, the first the most
- *           significant (also the older names domain, last, deals)
+ *           significant: the columns' sort names below (also the older
+ *           names domain and deals); the status columns waiting_us,
+ *           waiting_them, last_in, last_out
  *   dir     asc or desc for each sort key in turn; a key without one gets
- *           its column's own (names ascending, dates and counts descending)
+ *           its column's own (names and waits ascending, dates and counts
+ *           descending)
  *   per     rows of a page: 1..500 (HTML; the API has limit and offset)
  *   page    which page (HTML)
  * A bad value is a 400.  The download holds every row of the view, in the
@@ -28,7 +31,7 @@
 #define TABLE_MATCH_MAX 200            /* bytes of a filter */
 
 /* how a column's cell is written */
-enum cell { CELL_NAME, CELL_SECOND, CELL_ACCOUNT, CELL_TEXT, CELL_DAY, CELL_COUNT };
+enum cell { CELL_NAME, CELL_SECOND, CELL_ACCOUNT, CELL_TEXT, CELL_DAY, CELL_COUNT, CELL_AGO };
 
 /* one column of a records table */
 struct column {
@@ -46,6 +49,12 @@ struct column {
 static const struct column account_cols[] = {
 	{ "Name", "name", "name", STORE_SORT_NAME, 0, STORE_COL_NAME, "name", CELL_NAME },
 	{ "Domain", "domain", "domain", STORE_SORT_KEY, 0, STORE_COL_KEY, "domain", CELL_SECOND },
+	{ "Waiting for us", "waiting_for_us_since", "waiting_us", STORE_SORT_WAIT_US, 0, -1, NULL,
+	  CELL_AGO },
+	{ "Waiting for them", "waiting_for_them_since", "waiting_them", STORE_SORT_WAIT_THEM, 0, -1,
+	  NULL, CELL_AGO },
+	{ "They wrote", "last_inbound", "last_in", STORE_SORT_LAST_IN, 1, -1, NULL, CELL_DAY },
+	{ "We wrote", "last_outbound", "last_out", STORE_SORT_LAST_OUT, 1, -1, NULL, CELL_DAY },
 	{ "Last activity", "last_activity", "last", STORE_SORT_LAST, 1, -1, NULL, CELL_DAY },
 	{ "Threads", "threads", "threads", STORE_SORT_THREADS, 1, -1, NULL, CELL_COUNT },
 	{ "Open deals", "open_deals", "deals", STORE_SORT_DEALS, 1, -1, NULL, CELL_COUNT },
@@ -57,6 +66,12 @@ static const struct column contact_cols[] = {
 	  CELL_SECOND },
 	{ "Account", "account", "account", STORE_SORT_DOMAIN, 0, STORE_COL_ACCOUNT, "account",
 	  CELL_ACCOUNT },
+	{ "Waiting for us", "waiting_for_us_since", "waiting_us", STORE_SORT_WAIT_US, 0, -1, NULL,
+	  CELL_AGO },
+	{ "Waiting for them", "waiting_for_them_since", "waiting_them", STORE_SORT_WAIT_THEM, 0, -1,
+	  NULL, CELL_AGO },
+	{ "They wrote", "last_inbound", "last_in", STORE_SORT_LAST_IN, 1, -1, NULL, CELL_DAY },
+	{ "We wrote", "last_outbound", "last_out", STORE_SORT_LAST_OUT, 1, -1, NULL, CELL_DAY },
 	{ "Last activity", "last_activity", "last", STORE_SORT_LAST, 1, -1, NULL, CELL_DAY },
 	{ "Threads", "threads", "threads", STORE_SORT_THREADS, 1, -1, NULL, CELL_COUNT },
 	{ "Open deals", "open_deals", "deals", STORE_SORT_DEALS, 1, -1, NULL, CELL_COUNT },
@@ -69,6 +84,12 @@ static const struct column deal_cols[] = {
 	  CELL_ACCOUNT },
 	{ "Status", "status", "status", STORE_SORT_DEALS, 0, STORE_COL_STATUS, "status",
 	  CELL_TEXT },
+	{ "Waiting for us", "waiting_for_us_since", "waiting_us", STORE_SORT_WAIT_US, 0, -1, NULL,
+	  CELL_AGO },
+	{ "Waiting for them", "waiting_for_them_since", "waiting_them", STORE_SORT_WAIT_THEM, 0, -1,
+	  NULL, CELL_AGO },
+	{ "They wrote", "last_inbound", "last_in", STORE_SORT_LAST_IN, 1, -1, NULL, CELL_DAY },
+	{ "We wrote", "last_outbound", "last_out", STORE_SORT_LAST_OUT, 1, -1, NULL, CELL_DAY },
 	{ "Last activity", "last_activity", "last", STORE_SORT_LAST, 1, -1, NULL, CELL_DAY },
 	{ "Threads", "threads", "threads", STORE_SORT_THREADS, 1, -1, NULL, CELL_COUNT },
 	COL_END
@@ -292,6 +313,10 @@ static void cell(struct vbuf *b, const struct table *t, const struct column *c, 
 	case CELL_DAY:
 		vbuf_puts(b, "<td class=\"date\">");
 		html_day(b, v);
+		break;
+	case CELL_AGO:
+		vbuf_puts(b, "<td class=\"date\">");
+		html_ago(b, v);
 		break;
 	case CELL_COUNT:
 		vbuf_printf(b, "<td class=\"num\">%lld", (long long)json_integer_value(v));

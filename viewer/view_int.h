@@ -27,6 +27,7 @@
 #define VIEW_MAX_POST      4096     /* bytes of the login form */
 #define VIEW_MAX_BODY      (64u * 1024 * 1024) /* bytes of one response */
 #define VIEW_PAGE_SIZE     50       /* rows of an HTML table page */
+#define VIEW_STALE_DAYS    30       /* an open deal this long without mail is stale */
 #define VIEW_SESSION_HOURS 12
 #define VIEW_SESSION_MAX_AGE (VIEW_SESSION_HOURS * 3600) /* s after login, whatever the cookie says */
 #define VIEW_SESSION_IDLE  3600     /* s without a request that end a session */
@@ -224,6 +225,8 @@ int html_local_time(const char *s, int hm, char *out, size_t len);
 void html_zone_init(const char *zone);
 void html_date(struct vbuf *b, json_t *date);     /* "2025-03-01 09:02 EST" in ViewerTimeZone */
 void html_day(struct vbuf *b, json_t *date);      /* "2025-03-01" there, the time as its title */
+void html_ago(struct vbuf *b, json_t *date);      /* "3 days" (ago), the time as its title */
+long html_days_since(const char *iso);            /* whole days since, -1 when not a date */
 void html_text(struct vbuf *b, json_t *s);        /* escaped string value, "" for null */
 void html_person(struct vbuf *b, json_t *p);      /* Name <addr> */
 void html_people(struct vbuf *b, json_t *list);   /* comma separated */

@@ -1353,6 +1353,55 @@ static void test_visibility_merge(void **state)
 	assert_string_equal(vis_of(f, c.thread_id, v, sizeof v), "participants/metadata");
 }
 
+/*
+ * a thread's status (last in and out, since when it waits for whom), on
+ * the thread and its links; for a thread that shows outsiders nothing, the
+ * same per delivering address from that address's messages (thread_people),
+ * kept when a copy's envelope adds a recipient, gone once the thread shows
+ * everyone something
+ */
+static void test_thread_status(void **state)
+{
+	struct fx *f = *state;
+	struct mail_record *r = rec_new("ts1@x", T0, "Status", "alice@ourco.com", "bob@acme.com");
+	struct mail_record *z;
+	const char *rc1[] = { "bob@acme.com" }, *rc2[] = { "bob@acme.com", "dave@ourco.com" };
+	struct store_envelope e1 = { .mail_from = "alice@ourco.com", .rcpts = rc1, .n_rcpts = 1,
+				     .queue_id = "Q1" };
+	struct store_envelope e2 = { .mail_from = "alice@ourco.com", .rcpts = rc2, .n_rcpts = 2,
+				     .queue_id = "Q2" };
+
+	ingest(f, r, STORE_OUTBOUND, "spool/1", &e1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM threads WHERE last_in IS NULL AND"
+				 " last_out = 1700000000 AND wait_us IS NULL AND wait_them = last_out"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM thread_people"), 0);
+	/* as a [visibility] rule decides it: later mail never widens it */
+	exec_sql(f, "UPDATE threads SET visibility = 'participants', outside = 'nothing',"
+		 " vis_rule = (SELECT min(id) FROM rules)");
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM thread_people WHERE last_out = 1700000000"
+				 " AND wait_them = last_out AND address IN ('alice@ourco.com',"
+				 " 'bob@acme.com')"), 2);
+	/* another copy whose envelope adds dave: he sees it now */
+	ingest(f, r, STORE_OUTBOUND, "spool/2", &e2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM thread_people WHERE address ="
+				 " 'dave@ourco.com' AND last = 1700000000"), 1);
+	/* bob answers alice alone: she and the thread wait on us, dave still on them */
+	z = rec_new("ts2@x", T0 + 3600, "Re: Status", "bob@acme.com", "alice@ourco.com");
+	rec_irt(z, "ts1@x");
+	ingest_free(f, z, STORE_INBOUND);
+	assert_int_equal(sql_int(f, "SELECT wait_us - 1700000000 FROM threads WHERE wait_them IS NULL"
+				 " AND last_in = wait_us"), 3600);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM links WHERE wait_us IS NULL"), 0);
+	assert_int_equal(sql_int(f, "SELECT wait_us - 1700000000 FROM thread_people WHERE address ="
+				 " 'alice@ourco.com' AND wait_them IS NULL"), 3600);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM thread_people WHERE address ="
+				 " 'dave@ourco.com' AND wait_us IS NULL AND wait_them = 1700000000"), 1);
+	/* shown to everyone again: the thread's own figures serve all */
+	exec_sql(f, "UPDATE threads SET outside = 'metadata'");
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM thread_people"), 0);
+	rec_free(r);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1384,6 +1433,7 @@ int main(void)
 		T(test_thread_attachments),
 		T(test_visibility_narrows),
 		T(test_visibility_merge),
+		T(test_thread_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
