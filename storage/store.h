@@ -560,7 +560,8 @@ int store_view_records_each(struct store *st, const struct store_viewer *who,
  *   [thread summaries]}, newest first.  A thread summary is {"id", "access",
  *   "subject", "first_date", "last_date", "messages", "directions": [words,
  *   date order, at most 20], "participants": [{"name", "address"}] (from, to,
- *   cc; at most 8), "participants_total" (both among its first 50 messages), "attachments" (count), "snippet"
+ *   cc; at most 8), "participants_total" (both among its first 50 messages), "attachments" (count),
+ *   "waiting_for_us_since", "waiting_for_them_since" (as the user sees it), "snippet"
  *   (the last message's; everything only), "unassigned"} */
 int store_view_record(struct store *st, const struct store_viewer *who, enum store_view_kind kind,
 		      int64_t id, int limit, int offset, json_t **out, char *err, size_t errlen);

@@ -67,8 +67,20 @@
 	" WHERE a.message_id IN (SELECT id FROM " SQL_SEEN_ANY ")), (SELECT subject FROM " SQL_SEEN \
 	" WHERE lv >= 2 ORDER BY date, id LIMIT 1) FROM " SQL_SEEN_ANY
 
+/*
+ * since when thread :id waits for us and for them, as the user sees it:
+ * the thread's own figures unless he sees it only from the messages he
+ * sent or received (not inside a thread that shows others nothing:
+ * thread_people, schema.c)
+ */
+#define SQL_WAITS \
+	"SELECT iif(p.thread_id IS NULL OR " VIEW_OPEN("t") ", t.wait_us, p.wait_us)," \
+	" iif(p.thread_id IS NULL OR " VIEW_OPEN("t") ", t.wait_them, p.wait_them) FROM threads t" \
+	" LEFT JOIN thread_people p ON p.thread_id = t.id AND p.address = :who WHERE t.id = :id"
+
 /* statements reused for every summary of one call: whole threads, threads seen in part */
 struct summ {
+	sqlite3_stmt *waits;
 	sqlite3_stmt *dirs, *people, *last;
 	sqlite3_stmt *part_head, *part_dirs, *part_people, *part_last;
 };
@@ -77,6 +89,7 @@ struct summ {
 static int summ_open(struct store *st, struct summ *c, const struct store_viewer *who)
 {
 	memset(c, 0, sizeof *c);
+	c->waits = view_prep(st, SQL_WAITS, who);
 	c->dirs = view_prep(st, SQL_DIRS(SQL_ALL), NULL);
 	c->people = view_prep(st, SQL_PEOPLE(SQL_ALL), NULL);
 	c->last = view_prep(st, SQL_LAST(SQL_ALL), NULL);
@@ -84,13 +97,14 @@ static int summ_open(struct store *st, struct summ *c, const struct store_viewer
 	c->part_dirs = view_prep(st, SQL_DIRS(SQL_SEEN_ANY), who);
 	c->part_people = view_prep(st, SQL_PEOPLE(SQL_SEEN_ANY), who);
 	c->part_last = view_prep(st, SQL_LAST(SQL_SEEN_ALL), who);
-	return c->dirs && c->people && c->last && c->part_head && c->part_dirs &&
+	return c->waits && c->dirs && c->people && c->last && c->part_head && c->part_dirs &&
 	       c->part_people && c->part_last ? 0 : -1;
 }
 
 /* summ_close - finalize the summary statements */
 static void summ_close(struct summ *c)
 {
+	sqlite3_finalize(c->waits);
 	sqlite3_finalize(c->dirs);
 	sqlite3_finalize(c->people);
 	sqlite3_finalize(c->last);
@@ -139,6 +153,20 @@ static int summ_people(struct store *st, sqlite3_stmt *s, json_t *o, int64_t tid
 	json_object_set_new(o, "participants", a);
 	json_object_set_new(o, "participants_total", json_integer(total));
 	return view_done(st, rc);
+}
+
+/* summ_waits - "waiting_for_us_since" and "waiting_for_them_since" of thread TID
+ * (dates or null) from statement S; 0 or -1 */
+static int summ_waits(struct store *st, sqlite3_stmt *s, json_t *o, int64_t tid)
+{
+	int rc = sqlite3_step(summ_bind(s, tid));
+
+	json_object_set_new(o, "waiting_for_us_since",
+			    rc == SQLITE_ROW ? store_json_date(s, 0) : json_null());
+	json_object_set_new(o, "waiting_for_them_since",
+			    rc == SQLITE_ROW ? store_json_date(s, 1) : json_null());
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : view_done(st, rc);
 }
 
 /* summ_snippet - "snippet" of the last message of thread TID from S; 0 or -1 */
@@ -224,6 +252,8 @@ static json_t *summary(struct store *st, struct summ *c, sqlite3_stmt *s)
 	json_object_set_new(o, "unassigned", view_col_text(s, 5));
 	rc = level >= VIEW_EVERYTHING && !open ? summary_part(st, c, o, tid)
 					       : summary_whole(st, c, s, o, tid, level);
+	if (rc == 0)
+		rc = summ_waits(st, c->waits, o, tid);
 	if (rc < 0) {
 		json_decref(o);
 		return NULL;

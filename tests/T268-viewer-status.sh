@@ -83,6 +83,27 @@ check_grep "an open deal without mail for 30 days is stale" \
 check_equal "the API gives each deal its activity" "- 2025-02-01 - 2025-02-01" \
 	"$(get alice "/api/accounts/$STATUSCO" | jq '.deals[] | select(.key == "T268-1") | .activity' | figures)"
 
+# ---- each conversation of the timeline ----
+# waits USER KIND ID THREAD - "us them" of the timeline item of THREAD
+waits() {
+	get "$1" "/api/$2/$3" | jq -r ".timeline.items[] | select(.id == $4)
+		| [.waiting_for_us_since, .waiting_for_them_since] | map(. // \"-\" | sub(\"T09:00:00Z\"; \"\"))
+		| join(\" \")"
+}
+B=$(thread_of t268-b1@example.com)
+check_equal "a conversation that waits for our reply says since when" "2025-01-15 -" \
+	"$(waits alice accounts "$STATUSCO" "$A")"
+check_equal "one that waits for theirs" "- 2025-02-01" "$(waits alice accounts "$STATUSCO" "$B")"
+check_equal "the private one, for judy: waiting for us, from the message she got" "2025-03-03 -" \
+	"$(waits judy accounts "$STATUSCO" "$C")"
+check_equal "...for admin: the reply she was not on makes it wait for them" "- 2025-03-05" \
+	"$(waits admin accounts "$STATUSCO" "$C")"
+check_grep "the timeline marks it, with how long" \
+	"Order question</a> <span class=\"badge waiting\">waiting for us, <time datetime=\"2025-01-15T09:00:00Z\"[^>]*>[0-9]* days</time></span>" \
+	"$TMP/page"
+check_grep "...and the one that waits for them" \
+	'Proposal \[T268-1\]</a> <span class="badge">waiting for them</span>' "$TMP/page"
+
 # ---- the tables ----
 # order USER KIND QUERY - the names of the API's rows, comma-separated
 order() { get "$1" "/api/$2?$3" | jq -r '[.items[] | .name // .domain] | join(",")'; }

@@ -94,6 +94,12 @@ void view_timeline(struct view_req *r, json_t *items, int with_reason)
 		vbuf_puts(b, "</a>");
 		if (access && strcmp(access, "everything") != 0)
 			vbuf_printf(b, " <span class=\"badge\">%s only</span>", access);
+		if (json_is_string(json_object_get(t, "waiting_for_us_since"))) {
+			vbuf_puts(b, " <span class=\"badge waiting\">waiting for us, ");
+			html_ago(b, json_object_get(t, "waiting_for_us_since"));
+			vbuf_puts(b, "</span>");
+		} else if (json_is_string(json_object_get(t, "waiting_for_them_since")))
+			vbuf_puts(b, " <span class=\"badge\">waiting for them</span>");
 		if (json_string_length(json_object_get(t, "snippet"))) {
 			vbuf_puts(b, "<div class=\"snip\">");
 			html_text(b, json_object_get(t, "snippet"));
