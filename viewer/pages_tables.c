@@ -46,15 +46,18 @@ struct column {
 };
 
 #define COL_END { NULL, NULL, NULL, 0, 0, -1, NULL, CELL_TEXT }
+/* the status of every kind of record (crmview(8)): waits shown as how long */
+#define STATUS_COLS \
+	{ "Waiting for us", "waiting_for_us_since", "waiting_us", STORE_SORT_WAIT_US, 0, -1, NULL, \
+	  CELL_AGO }, \
+	{ "Waiting for them", "waiting_for_them_since", "waiting_them", STORE_SORT_WAIT_THEM, 0, \
+	  -1, NULL, CELL_AGO }, \
+	{ "They wrote", "last_inbound", "last_in", STORE_SORT_LAST_IN, 1, -1, NULL, CELL_DAY }, \
+	{ "We wrote", "last_outbound", "last_out", STORE_SORT_LAST_OUT, 1, -1, NULL, CELL_DAY },
 static const struct column account_cols[] = {
 	{ "Name", "name", "name", STORE_SORT_NAME, 0, STORE_COL_NAME, "name", CELL_NAME },
 	{ "Domain", "domain", "domain", STORE_SORT_KEY, 0, STORE_COL_KEY, "domain", CELL_SECOND },
-	{ "Waiting for us", "waiting_for_us_since", "waiting_us", STORE_SORT_WAIT_US, 0, -1, NULL,
-	  CELL_AGO },
-	{ "Waiting for them", "waiting_for_them_since", "waiting_them", STORE_SORT_WAIT_THEM, 0, -1,
-	  NULL, CELL_AGO },
-	{ "They wrote", "last_inbound", "last_in", STORE_SORT_LAST_IN, 1, -1, NULL, CELL_DAY },
-	{ "We wrote", "last_outbound", "last_out", STORE_SORT_LAST_OUT, 1, -1, NULL, CELL_DAY },
+	STATUS_COLS
 	{ "Last activity", "last_activity", "last", STORE_SORT_LAST, 1, -1, NULL, CELL_DAY },
 	{ "Threads", "threads", "threads", STORE_SORT_THREADS, 1, -1, NULL, CELL_COUNT },
 	{ "Open deals", "open_deals", "deals", STORE_SORT_DEALS, 1, -1, NULL, CELL_COUNT },
@@ -66,12 +69,7 @@ static const struct column contact_cols[] = {
 	  CELL_SECOND },
 	{ "Account", "account", "account", STORE_SORT_DOMAIN, 0, STORE_COL_ACCOUNT, "account",
 	  CELL_ACCOUNT },
-	{ "Waiting for us", "waiting_for_us_since", "waiting_us", STORE_SORT_WAIT_US, 0, -1, NULL,
-	  CELL_AGO },
-	{ "Waiting for them", "waiting_for_them_since", "waiting_them", STORE_SORT_WAIT_THEM, 0, -1,
-	  NULL, CELL_AGO },
-	{ "They wrote", "last_inbound", "last_in", STORE_SORT_LAST_IN, 1, -1, NULL, CELL_DAY },
-	{ "We wrote", "last_outbound", "last_out", STORE_SORT_LAST_OUT, 1, -1, NULL, CELL_DAY },
+	STATUS_COLS
 	{ "Last activity", "last_activity", "last", STORE_SORT_LAST, 1, -1, NULL, CELL_DAY },
 	{ "Threads", "threads", "threads", STORE_SORT_THREADS, 1, -1, NULL, CELL_COUNT },
 	{ "Open deals", "open_deals", "deals", STORE_SORT_DEALS, 1, -1, NULL, CELL_COUNT },
@@ -84,16 +82,12 @@ static const struct column deal_cols[] = {
 	  CELL_ACCOUNT },
 	{ "Status", "status", "status", STORE_SORT_DEALS, 0, STORE_COL_STATUS, "status",
 	  CELL_TEXT },
-	{ "Waiting for us", "waiting_for_us_since", "waiting_us", STORE_SORT_WAIT_US, 0, -1, NULL,
-	  CELL_AGO },
-	{ "Waiting for them", "waiting_for_them_since", "waiting_them", STORE_SORT_WAIT_THEM, 0, -1,
-	  NULL, CELL_AGO },
-	{ "They wrote", "last_inbound", "last_in", STORE_SORT_LAST_IN, 1, -1, NULL, CELL_DAY },
-	{ "We wrote", "last_outbound", "last_out", STORE_SORT_LAST_OUT, 1, -1, NULL, CELL_DAY },
+	STATUS_COLS
 	{ "Last activity", "last_activity", "last", STORE_SORT_LAST, 1, -1, NULL, CELL_DAY },
 	{ "Threads", "threads", "threads", STORE_SORT_THREADS, 1, -1, NULL, CELL_COUNT },
 	COL_END
 };
+#undef STATUS_COLS
 #undef COL_END
 
 static const struct column *const kind_cols[] = { account_cols, contact_cols, deal_cols };
