@@ -74,14 +74,17 @@ msg() {
 mkdir -p "$TMP/outside"
 msg "$TMP/outside/valid" linked@acme.com
 chown "$CRM_USER" "$TMP/outside/valid"
-ln -s "$TMP/outside/valid" "$TMP/m/spool/new/1746532800.000001.1_1.LINK"
-mkfifo "$TMP/m/spool/new/1746532800.000002.1_2.FIFO"
-msg "$TMP/m/spool/new/1746532800.000003.1_3.ROOT" rootowned@acme.com
-ln -s "$TMP/nowhere" "$TMP/m/spool/new/1746532800.000004.1_4.DANGLING"
-chown -h "$CRM_USER" "$TMP/m/spool/new/"*
-chown root "$TMP/m/spool/new/1746532800.000003.1_3.ROOT"
-msg "$TMP/m/spool/new/1746532800.000009.1_9.GOOD" good@acme.com
-chown "$CRM_USER" "$TMP/m/spool/new/1746532800.000009.1_9.GOOD"
+# made with their owners in a folder of their own, then renamed into new/
+# at once: the running worker never sees one before its owner is set
+mkdir "$TMP/m/stage"
+ln -s "$TMP/outside/valid" "$TMP/m/stage/1746532800.000001.1_1.LINK"
+mkfifo "$TMP/m/stage/1746532800.000002.1_2.FIFO"
+ln -s "$TMP/nowhere" "$TMP/m/stage/1746532800.000004.1_4.DANGLING"
+msg "$TMP/m/stage/1746532800.000009.1_9.GOOD" good@acme.com
+chown -h "$CRM_USER" "$TMP/m/stage/"*
+msg "$TMP/m/stage/1746532800.000003.1_3.ROOT" rootowned@acme.com
+chown root "$TMP/m/stage/1746532800.000003.1_3.ROOT"
+mv "$TMP/m/stage/"* "$TMP/m/spool/new/"
 i=0; while [ -n "$(ls -A "$TMP/m/spool/new")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check_equal "new/ is emptied" "" "$(ls -A "$TMP/m/spool/new")"
 stored=$(sqlite3 -readonly -cmd ".timeout 5000" "$TMP/m/store/crm.db" "select msgid from messages order by msgid" | tr '\n' ' ')
