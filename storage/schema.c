@@ -375,7 +375,9 @@ static const char schema_v7[] =
  * thread that shows outsiders nothing sees only the messages he sent or
  * received: thread_people holds, for those threads only (kept by a
  * trigger on every update of one), the same figures per delivering
- * address, taken from the messages that address sent or received.
+ * address, taken from the messages that address sent or received, and
+ * the thread's visibility, so that a user's rows are read together
+ * without his threads (view.c).
  */
 #define SCHEMA_DELIVERED_TO(m, addr) \
 	"EXISTS (SELECT 1 FROM participants dp WHERE dp.message_id = " m ".id" \
@@ -480,21 +482,23 @@ static const char schema_v8[] =
 	"UPDATE links SET " SCHEMA_LINK_COPY("t") " FROM threads t WHERE t.id = links.thread_id);"
 	SCHEMA_TIME_INDEX("account") SCHEMA_TIME_INDEX("contact") SCHEMA_TIME_INDEX("deal")
 	"CREATE TABLE thread_people ("
-	" thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
 	" address TEXT NOT NULL,"
+	" thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
+	" visibility TEXT NOT NULL,"     /* the thread's: who is inside it */
 	" last INTEGER NOT NULL,"        /* the last message the address sent or received */
 	" last_in INTEGER,"
 	" last_out INTEGER,"
 	" wait_us INTEGER,"
 	" wait_them INTEGER,"
-	" PRIMARY KEY (thread_id, address)"
+	" PRIMARY KEY (address, thread_id)" /* one user's rows together */
 	") WITHOUT ROWID;"
-	"CREATE INDEX thread_people_address ON thread_people(address);"
+	"CREATE INDEX thread_people_thread ON thread_people(thread_id);"
 	"CREATE TRIGGER thread_people_follow AFTER UPDATE OF messages, last_date, visibility, outside"
 	" ON threads WHEN NOT " SCHEMA_SHOWN("NEW") " OR NOT " SCHEMA_SHOWN("OLD") " BEGIN"
 	" DELETE FROM thread_people WHERE thread_id = NEW.id;"
-	" INSERT INTO thread_people (thread_id, address, last, last_in, last_out)"
-	" SELECT NEW.id, p.address, max(m.date), max(CASE WHEN m.direction = 'inbound' THEN m.date"
+	" INSERT INTO thread_people (thread_id, address, visibility, last, last_in, last_out)"
+	" SELECT NEW.id, p.address, NEW.visibility, max(m.date),"
+	"  max(CASE WHEN m.direction = 'inbound' THEN m.date"
 	"  END), max(CASE WHEN m.direction = 'outbound' THEN m.date END)"
 	" FROM messages m JOIN participants p ON p.message_id = m.id WHERE m.thread_id = NEW.id"
 	" AND +p.role IN ('from', 'to', 'cc', 'bcc', 'envelope-rcpt') AND NOT " SCHEMA_SHOWN("NEW")

@@ -76,7 +76,7 @@
 #define SQL_WAITS \
 	"SELECT iif(p.thread_id IS NULL OR " VIEW_OPEN("t") ", t.wait_us, p.wait_us)," \
 	" iif(p.thread_id IS NULL OR " VIEW_OPEN("t") ", t.wait_them, p.wait_them) FROM threads t" \
-	" LEFT JOIN thread_people p ON p.thread_id = t.id AND p.address = :who WHERE t.id = :id"
+	" LEFT JOIN thread_people p ON p.address = :who AND p.thread_id = t.id WHERE t.id = :id"
 
 /* statements reused for every summary of one call: whole threads, threads seen in part */
 struct summ {
@@ -302,62 +302,53 @@ out:
 
 /* ---- records tables ---- */
 
-/*
- * SQL_UNSHOWN_FIGURES(col, cond): for each link row l that COND keeps and
- * whose thread is not shown to everyone, what the user sees of the thread:
- * (id: the record, d: its last date, li, lo: the last inbound and outbound,
- * wu, wt: waiting for us, for them since), all NULL when he sees nothing.
- * They are the thread's own when he is inside it, else those of the
- * messages he sent or received (thread_people, schema.c).
- */
-#define SQL_UNSHOWN_FIGURES(col, cond) \
-	"SELECT l." col " AS id, iif(" VIEW_OPEN("t") ", t.last_date, p.last) AS d," \
-	" iif(" VIEW_OPEN("t") ", t.last_in, p.last_in) AS li," \
-	" iif(" VIEW_OPEN("t") ", t.last_out, p.last_out) AS lo," \
-	" iif(" VIEW_OPEN("t") ", t.wait_us, p.wait_us) AS wu," \
-	" iif(" VIEW_OPEN("t") ", t.wait_them, p.wait_them) AS wt" \
-	" FROM links l JOIN threads t ON t.id = l.thread_id AND t.messages > 0" \
-	" LEFT JOIN thread_people p ON p.thread_id = l.thread_id AND p.address = :who" \
-	" WHERE " cond " AND NOT l.shown"
-
-/* ...and of rows of figures (d, li, lo, wu, wt) */
+/* the aggregate status figures, after N, of rows (d, li, lo, wu, wt) of SQL_UNSHOWN_FIGURES */
 #define SQL_FIGURES_OF(n) \
 	n ", max(d) AS last, max(li) AS li, max(lo) AS lo, min(wu) AS wu, min(wt) AS wt"
-
-/*
- * the threads not shown to everyone that the user may see something of:
- * those he sent or received mail of (thread_people), his team's, and
- * every one for :all (threads_hidden: VIEW_OPEN of such a thread is :all
- * or its team)
- */
-#define SQL_USER_HIDDEN \
-	"(SELECT thread_id AS id FROM thread_people WHERE address = :who" \
-	" UNION SELECT id FROM threads INDEXED BY threads_hidden WHERE visibility = :team" \
-	"  AND outside = 'nothing' AND visibility <> 'workspace'" \
-	" UNION SELECT id FROM threads INDEXED BY threads_hidden WHERE :all" \
-	"  AND outside = 'nothing' AND visibility <> 'workspace')"
 
 /* the larger of two values, either NULL, and the smaller */
 #define SQL_MAXN(a, b) "coalesce(max(" a ", " b "), " a ", " b ")"
 #define SQL_MINN(a, b) "coalesce(min(" a ", " b "), " a ", " b ")"
 
 /*
+ * what the user sees of the threads not shown to everyone that he may see
+ * something of, as rows (tid, d: the last date, li, lo: the last inbound
+ * and outbound, wu, wt: waiting for us, for them since).  Of those he is
+ * inside (VIEW_OPEN of such a thread: :all or its team; threads_hidden)
+ * the thread's own figures; of the others, those of the messages he sent
+ * or received (thread_people, schema.c: his rows together, without a look
+ * at the threads).
+ */
+#define SQL_USER_HIDDEN \
+	"(SELECT thread_id AS tid, last AS d, last_in AS li, last_out AS lo, wait_us AS wu," \
+	"  wait_them AS wt FROM thread_people WHERE address = :who AND NOT :all" \
+	"  AND visibility IS NOT :team" \
+	" UNION ALL SELECT id, last_date, last_in, last_out, wait_us, wait_them FROM threads" \
+	"  INDEXED BY threads_hidden WHERE visibility = :team AND NOT :all" \
+	"  AND outside = 'nothing' AND visibility <> 'workspace' AND messages > 0" \
+	" UNION ALL SELECT id, last_date, last_in, last_out, wait_us, wait_them FROM threads" \
+	"  INDEXED BY threads_hidden WHERE :all AND outside = 'nothing'" \
+	"  AND visibility <> 'workspace' AND messages > 0)"
+
+/*
+ * SQL_UNSHOWN_FIGURES(col, cond): the rows of SQL_USER_HIDDEN for each link
+ * row l that COND keeps and that is not shown to everyone, with id: the
+ * record (link column COL).  Led by the user's threads, not the record's:
+ * a busy account has tens of thousands of links.
+ */
+#define SQL_UNSHOWN_FIGURES(col, cond) \
+	"SELECT h.tid, l." col " AS id, h.d, h.li, h.lo, h.wu, h.wt FROM " SQL_USER_HIDDEN " h" \
+	" CROSS JOIN links l ON l.thread_id = h.tid AND " cond " AND NOT l.shown"
+
+/*
  * the visible threads of each record of table T (link column COL): (id,
  * n: count, last: the last date the user may see, li, lo, wu, wt: the
  * status figures of SQL_UNSHOWN_FIGURES over them).  The record's own row
  * carries them for its links shown to everyone (shown_*, schema.c); the
- * few others are those of SQL_USER_HIDDEN, read once each (materialized).
+ * others are read once each (materialized).
  */
 #define SQL_VISIBLE_PER(T, col) \
-	"(WITH nd AS MATERIALIZED (SELECT l." col " AS id," \
-	" iif(" VIEW_OPEN("t") ", t.last_date, p.last) AS d," \
-	" iif(" VIEW_OPEN("t") ", t.last_in, p.last_in) AS li," \
-	" iif(" VIEW_OPEN("t") ", t.last_out, p.last_out) AS lo," \
-	" iif(" VIEW_OPEN("t") ", t.wait_us, p.wait_us) AS wu," \
-	" iif(" VIEW_OPEN("t") ", t.wait_them, p.wait_them) AS wt" \
-	" FROM " SQL_USER_HIDDEN " h JOIN links l ON l.thread_id = h.id AND l." col " IS NOT NULL" \
-	" AND NOT l.shown JOIN threads t ON t.id = h.id AND t.messages > 0" \
-	" LEFT JOIN thread_people p ON p.thread_id = h.id AND p.address = :who)," \
+	"(WITH nd AS MATERIALIZED (" SQL_UNSHOWN_FIGURES(col, "l." col " IS NOT NULL") ")," \
 	" u AS (SELECT id, " SQL_FIGURES_OF("count(d) AS n") " FROM nd WHERE d IS NOT NULL" \
 	" GROUP BY id)" \
 	" SELECT r.id, r.shown_n + coalesce(u.n, 0) AS n, " SQL_MAXN("r.shown_last", "u.last") \
@@ -591,21 +582,19 @@ int store_view_records(struct store *st, const struct store_viewer *who,
 
 /*
  * A record's timeline.  The links whose thread shows everyone something
- * (l.shown) carry the date the user sees; they are counted, and the newest
- * of them read, from the index links_COL_time alone.  The others, few, are
- * each dated by what the user sees of their thread (VIEW_LINK_DATE, NULL:
- * nothing).  A page is the newest of both.
+ * (l.shown) carry the date the user sees; the record's row counts them and
+ * holds the newest date (shown_n, shown_last), the newest are read from
+ * the index links_COL_time alone.  The others, few, are dated by what the
+ * user sees of their thread (SQL_UNSHOWN_FIGURES, NULL: nothing).  A page
+ * is the newest of both.
  */
-#define SQL_SHOWN_STATS(col) \
-	"SELECT count(*), max(l.last_date) FROM links l INDEXED BY links_" col "_time" \
-	" WHERE l." col "_id = :id AND l.shown"
+#define SQL_SHOWN_STATS(T) "SELECT shown_n, shown_last FROM " T " WHERE id = :id"
 #define SQL_SHOWN_NEWEST(col) \
 	"SELECT l.thread_id, l.last_date FROM links l INDEXED BY links_" col "_time" \
 	" WHERE l." col "_id = :id AND l.shown ORDER BY l.last_date DESC, l.thread_id DESC" \
 	" LIMIT :limit + :offset"
 #define SQL_UNSHOWN(col) \
-	"SELECT l.thread_id, " VIEW_LINK_DATE("l") " FROM links l INDEXED BY links_" col "_time" \
-	" WHERE l." col "_id = :id AND NOT l.shown"
+	"SELECT tid, d FROM (" SQL_UNSHOWN_FIGURES(col "_id", "l." col "_id = :id") ")"
 
 /* one thread as a summary row (see summary()) */
 #define SQL_SUMMARY_ROW \
@@ -692,7 +681,7 @@ static int record_threads(struct store *st, const struct store_viewer *who, int 
 			  int limit, int offset, struct record_view *rv)
 {
 	static const char *const stats[3] = {
-		SQL_SHOWN_STATS("account"), SQL_SHOWN_STATS("contact"), SQL_SHOWN_STATS("deal"),
+		SQL_SHOWN_STATS("accounts"), SQL_SHOWN_STATS("contacts"), SQL_SHOWN_STATS("deals"),
 	};
 	static const char *const newest[3] = {
 		SQL_SHOWN_NEWEST("account"), SQL_SHOWN_NEWEST("contact"), SQL_SHOWN_NEWEST("deal"),
@@ -812,9 +801,9 @@ static int timeline(struct store *st, const struct store_viewer *who, json_t *o,
 
 /*
  * the status of one record (:id) of table T (link column K_id): what the
- * user sees of its threads as one row (d, li, lo, wu, wt) of
- * SQL_UNSHOWN_FIGURES, from the record's own figures for the links shown
- * to everyone (shown_*) and its other links
+ * user sees of its threads as one row (last, li, lo, wu, wt) of
+ * SQL_VISIBLE_PER, from the record's own figures for the links shown to
+ * everyone (shown_*) and its other links the user may see
  */
 #define SQL_STATUS_OF(T, K) \
 	"SELECT " SQL_MAXN("r.shown_last", "x.last") ", " SQL_MAXN("r.shown_li", "x.li") ", " \

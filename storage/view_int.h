@@ -95,11 +95,6 @@ enum { VIEW_HIDDEN = 0, VIEW_METADATA = 1, VIEW_SUBJECT = 2, VIEW_EVERYTHING = 3
 	"(" l ".shown OR EXISTS (SELECT 1 FROM threads vt WHERE vt.id = " l ".thread_id" \
 	" AND vt.messages > 0 AND " VIEW_VISIBLE("vt") "))"
 
-/* VIEW_LINK_DATE(l): VIEW_THREAD_DATE of link row l's thread (NULL: hidden) */
-#define VIEW_LINK_DATE(l) \
-	"(CASE WHEN " l ".shown THEN " l ".last_date ELSE (SELECT " VIEW_THREAD_DATE("vt") \
-	" FROM threads vt WHERE vt.id = " l ".thread_id AND vt.messages > 0) END)"
-
 /* record ID (an SQL expression) with link column COL is visible: one of its
  * threads is, or it has no thread at all */
 #define VIEW_RECORD_VISIBLE(col, id) \
