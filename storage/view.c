@@ -373,7 +373,8 @@ out:
 #define SQL_ACCOUNTS \
 	"SELECT a.id, a.name, a.domain, x.n, x.last, (SELECT count(*) FROM deals d" \
 	"  WHERE d.account_id = a.id AND d.status = 'open' AND " SQL_DEAL_VISIBLE ")," \
-	" count(*) OVER (), " SQL_STATUS_COLS " FROM accounts a LEFT JOIN " SQL_VISIBLE_PER("accounts", "account_id") " x" \
+	" count(*) OVER (), " SQL_STATUS_COLS " FROM accounts a" \
+	" LEFT JOIN " SQL_VISIBLE_PER("accounts", "account_id") " x" \
 	" ON x.id = a.id WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l" \
 	"  WHERE l.account_id = a.id)) AND (:f IS NULL OR instr(lower(coalesce(a.name, '')), :f) > 0" \
 	"  OR instr(a.domain, :f) > 0)" \
@@ -383,7 +384,8 @@ out:
 	"SELECT c.id, c.name, c.address, a.domain, c.account_id, x.n, x.last," \
 	" (SELECT count(*) FROM deal_contacts dc JOIN deals d ON d.id = dc.deal_id" \
 	"  WHERE dc.address = c.address AND d.status = 'open' AND " SQL_DEAL_VISIBLE ")," \
-	" count(*) OVER (), " SQL_STATUS_COLS " FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id" \
+	" count(*) OVER (), " SQL_STATUS_COLS " FROM contacts c" \
+	" LEFT JOIN accounts a ON a.id = c.account_id" \
 	" LEFT JOIN " SQL_VISIBLE_PER("contacts", "contact_id") " x ON x.id = c.id" \
 	" WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l WHERE l.contact_id = c.id))" \
 	" AND (:f IS NULL OR instr(lower(coalesce(c.name, '')), :f) > 0 OR instr(c.address, :f) > 0)" \
@@ -392,7 +394,8 @@ out:
 
 #define SQL_DEALS \
 	"SELECT d.id, d.key, d.name, d.status, a.domain, d.account_id, x.n, x.last," \
-	" count(*) OVER (), " SQL_STATUS_COLS " FROM deals d LEFT JOIN accounts a ON a.id = d.account_id" \
+	" count(*) OVER (), " SQL_STATUS_COLS " FROM deals d" \
+	" LEFT JOIN accounts a ON a.id = d.account_id" \
 	" LEFT JOIN " SQL_VISIBLE_PER("deals", "deal_id") " x ON x.id = d.id" \
 	" WHERE (x.n > 0 OR NOT EXISTS (SELECT 1 FROM links l WHERE l.deal_id = d.id))" \
 	" AND (:f IS NULL OR instr(lower(coalesce(d.name, '')), :f) > 0 OR instr(lower(d.key), :f) > 0" \
@@ -427,7 +430,6 @@ static json_t *record_row(enum store_view_kind kind, sqlite3_stmt *s)
 	json_t *o = json_object();
 
 	status_set(o, s, status_col[kind]);
-
 	json_object_set_new(o, "id", store_json_int(s, 0));
 	if (kind == STORE_VIEW_ACCOUNTS) {
 		json_object_set_new(o, "name", view_col_text(s, 1));
@@ -584,9 +586,9 @@ int store_view_records(struct store *st, const struct store_viewer *who,
  * A record's timeline.  The links whose thread shows everyone something
  * (l.shown) carry the date the user sees; the record's row counts them and
  * holds the newest date (shown_n, shown_last), the newest are read from
- * the index links_COL_time alone.  The others, few, are dated by what the
- * user sees of their thread (SQL_UNSHOWN_FIGURES, NULL: nothing).  A page
- * is the newest of both.
+ * the index links_COL_time alone.  The others, few, are those the user
+ * may see something of, dated by what he sees (SQL_UNSHOWN_FIGURES).  A
+ * page is the newest of both.
  */
 #define SQL_SHOWN_STATS(T) "SELECT shown_n, shown_last FROM " T " WHERE id = :id"
 #define SQL_SHOWN_NEWEST(col) \
