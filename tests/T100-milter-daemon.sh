@@ -96,8 +96,13 @@ fi
 check_equal "in the background the command returns at once" 0 $?
 i=0; while [ ! -s "$TMP/run/bg.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 bgpid=$(cat "$TMP/run/bg.pid" 2> /dev/null)
-check_equal "the background daemon runs as $CRM_USER" "$(id -u "$CRM_USER")" \
-	"$(awk '/^Uid:/ {print $2}' "/proc/$bgpid/status" 2> /dev/null)"
+# the pid file is written as root, before the privileges go: wait for that
+# (a slow start, as under ASan, took longer than the file)
+uid_of() { awk '/^Uid:/ {print $2}' "/proc/$1/status" 2> /dev/null; }
+i=0; while [ "$(uid_of "$bgpid")" = 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check_equal "the background daemon runs as $CRM_USER" "$(id -u "$CRM_USER")" "$(uid_of "$bgpid")"
+# ...and is ready (its socket there) before it is asked to stop
+i=0; while [ ! -S "$TMP/run/bg.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 kill -TERM "$bgpid"
 i=0; while kill -0 "$bgpid" 2> /dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check "SIGTERM stops the background daemon" test ! -d "/proc/$bgpid"
