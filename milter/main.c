@@ -489,6 +489,17 @@ int main(int argc, char **argv)
 	const struct conf *conf = &cfg->conf;	/* ours until exit: the start-up configuration */
 	cfg = milter_cfg_get();
 
+	/* blocked from the start, before the socket exists: a SIGHUP or SIGTERM
+	 * that comes while the store opens (a migration can take a while) waits
+	 * for the loop below instead of killing a half-started daemon */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
 	resolve_user(conf);
 	open_log(conf);
 	struct spool *sp = open_spool(conf);
@@ -500,13 +511,6 @@ int main(int argc, char **argv)
 	open_store(conf);
 	drop_privileges(conf);
 
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d.main_tid = pthread_self();
 
