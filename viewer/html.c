@@ -132,6 +132,18 @@ void html_zone_init(const char *zone)
 	tzset();
 }
 
+/* iso_utc - the ISO "YYYY-MM-DDTHH:MM:SS[Z]" date S (UTC) into *T; 0, or -1 when it is none */
+static int iso_utc(const char *s, time_t *t)
+{
+	struct tm tm = { 0 };
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+
+	if (!end || (*end && strcmp(end, "Z") != 0))
+		return -1;
+	*t = timegm(&tm);
+	return 0;
+}
+
 /*
  * html_local_time - the ISO "YYYY-MM-DDTHH:MM:SSZ" date S (UTC) as "YYYY-MM-DD
  * HH:MM ZONE" (HM) or "YYYY-MM-DD" in the pages' zone into OUT (LEN bytes);
@@ -139,14 +151,11 @@ void html_zone_init(const char *zone)
  */
 int html_local_time(const char *s, int hm, char *out, size_t len)
 {
-	struct tm tm = { 0 };
-	const char *end;
+	struct tm tm;
 	time_t t;
 
-	end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	if (!end || (*end && strcmp(end, "Z") != 0))
+	if (iso_utc(s, &t) < 0)
 		return -1;
-	t = timegm(&tm);
 	if (!localtime_r(&t, &tm) ||
 	    !strftime(out, len, hm ? "%Y-%m-%d %H:%M %Z" : "%Y-%m-%d", &tm))
 		return -1;
@@ -188,13 +197,10 @@ void html_day(struct vbuf *b, json_t *date)
 /* html_days_since - whole days from the ISO UTC date S to now, -1 when S is no such date */
 long html_days_since(const char *s)
 {
-	struct tm tm = { 0 };
-	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
 	time_t t, now = time(NULL);
 
-	if (!end || (*end && strcmp(end, "Z") != 0))
+	if (iso_utc(s, &t) < 0)
 		return -1;
-	t = timegm(&tm);
 	return now > t ? (long)((now - t) / 86400) : 0;
 }
 
