@@ -133,7 +133,7 @@ void view_timeline(struct view_req *r, json_t *items, int with_reason)
 /*
  * deal_status - after a deal in a side list: its last activity, and for an
  * open one whether it waits for our reply or has been still for
- * VIEW_STALE_DAYS or more (its "status" figures; nothing for a contact)
+ * VIEW_STALE_DAYS or more (its "activity"; nothing for a contact)
  */
 static void deal_status(struct vbuf *b, json_t *deal)
 {
