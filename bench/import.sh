@@ -24,7 +24,8 @@ usage: bench/import.sh [--count N | --corpus PATH] [--runs R] [--seed S] [--keep
 Times `crmctl import`, `notmuch new` and `mu index` on the same Maildir.
 
   --count N    messages in the synthetic corpus (default 20000)
-  --corpus P   a real corpus instead: a Maildir, or an mbox (.xz read);
+  --corpus P   a real corpus instead: a Maildir, or an mbox (.xz read), or
+               a folder holding one mbox;
                crmctl logs list mail too there (the rules skip nothing),
                so that it stores what the peers index
   --runs R     timed runs of each tool, interleaved; the median is reported
@@ -98,6 +99,16 @@ trap 'exit 130' INT TERM
 # --- the corpus --------------------------------------------------------------
 # The cache key holds the generator's own hash, so editing bench/gen never
 # serves a stale corpus.
+if [ -n "$CORPUS" ] && [ -d "$CORPUS" ] && [ ! -d "$CORPUS/cur" ] && [ ! -d "$CORPUS/new" ]; then
+	# a folder that is no Maildir: the one mbox it holds (../shared/corpus/NAME/)
+	set -- "$CORPUS"/*.mbox "$CORPUS"/*.mbox.xz
+	MBOXES=
+	for f; do [ -f "$f" ] && MBOXES="$MBOXES $f"; done
+	# shellcheck disable=SC2086
+	set -- $MBOXES
+	[ $# -eq 1 ] || die "--corpus $CORPUS: not a Maildir (no cur/ or new/), and not a folder of one .mbox or .mbox.xz"
+	CORPUS=$1
+fi
 if [ -n "$CORPUS" ] && [ -d "$CORPUS" ]; then
 	MAILDIR=$(cd "$CORPUS" && pwd)
 elif [ -n "$CORPUS" ]; then

@@ -198,6 +198,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		return rc == STORE_EINVAL ? CLI_USAGE : CLI_STORE;
 	}
 	print_rules_warnings(cli, in);
+	ingest_train_early(in);
 	struct ingest_ahead *a;
 	if (ingest_ahead_open(in, parsers(), &a, err, sizeof err) < 0) {
 		cli_error("%s", err);

@@ -7,11 +7,13 @@
  * (ingest_parse: no store involved); the caller empties the oldest
  * slot, once parsed, into ingest_queue.  So messages reach the store in
  * the order they were added, whatever thread parsed them.  One mutex
- * guards the ring; parsing runs outside it.  Once the store has a
- * compression dictionary, each slot takes a reference to it when filled
- * and its worker compresses the raw source too (a fifth of the writer's
- * time otherwise); the store uses the frame while that dictionary is
- * still its own (storage/raw.c).
+ * guards the ring; parsing runs outside it.  While the oldest slot is
+ * still being parsed, the caller parses later ones instead of waiting, so
+ * both cores parse when the writer has nothing to write.  Once the store
+ * has a compression dictionary, a slot takes a reference to it when its
+ * parse starts, and its parser compresses the raw source too (a fifth of
+ * the writer's time otherwise); the store uses the frame while that
+ * dictionary is still its own (storage/raw.c).
  *
  * Public (ingest.h): ingest_ahead_open, ingest_ahead_add, ingest_ahead_flush,
  * ingest_ahead_close.
@@ -39,6 +41,8 @@ struct ingest_ahead {
 	pthread_mutex_t lock;
 	pthread_cond_t work;         /* a slot waits for a parser, or stop */
 	pthread_cond_t done;         /* a slot was parsed */
+	struct store_zdict *dict;    /* what parsers compress with (a reference), or NULL */
+	struct store_zctx *zc;       /* the caller's, when it parses while it waits */
 	struct slot ring[INGEST_AHEAD_SLOTS];
 	size_t head, count;          /* the oldest slot, slots in use */
 	size_t bytes;                /* message bytes the slots hold */
@@ -69,6 +73,37 @@ static void compress(struct store_zctx **zc, struct slot *sl)
 	sl->frame.dict = sl->frame.z ? store_zdict_id(sl->dict) : 0;
 }
 
+/*
+ * take_waiting - with the lock held: the oldest slot waiting for a parser,
+ * marked taken and given the dictionary to compress with, or NULL
+ */
+static struct slot *take_waiting(struct ingest_ahead *a)
+{
+	struct slot *sl;
+
+	if (a->next == a->count)
+		return NULL;
+	sl = &a->ring[(a->head + a->next++) % INGEST_AHEAD_SLOTS];
+	sl->state = SLOT_PARSING;
+	sl->dict = store_zdict_dup(a->dict);
+	return sl;
+}
+
+/*
+ * parse_slot - parse and compress SL outside the lock (ZC: the calling
+ * thread's compression context), then mark it parsed.  Called, and
+ * returns, with the lock held.
+ */
+static void parse_slot(struct ingest_ahead *a, struct store_zctx **zc, struct slot *sl)
+{
+	pthread_mutex_unlock(&a->lock);
+	sl->rec = ingest_parse(&sl->msg);
+	compress(zc, sl);
+	pthread_mutex_lock(&a->lock);
+	sl->state = SLOT_PARSED;
+	pthread_cond_broadcast(&a->done);
+}
+
 /* worker - parse waiting slots, oldest first, until told to stop */
 static void *worker(void *arg)
 {
@@ -77,19 +112,11 @@ static void *worker(void *arg)
 	struct slot *sl;
 
 	pthread_mutex_lock(&a->lock);
-	for (;;) {
-		while (!a->stop && a->next == a->count)
+	while (!a->stop) {
+		if ((sl = take_waiting(a)))
+			parse_slot(a, &zc, sl);
+		else
 			pthread_cond_wait(&a->work, &a->lock);
-		if (a->stop)
-			break;
-		sl = &a->ring[(a->head + a->next++) % INGEST_AHEAD_SLOTS];
-		sl->state = SLOT_PARSING;
-		pthread_mutex_unlock(&a->lock);
-		sl->rec = ingest_parse(&sl->msg);
-		compress(&zc, sl);
-		pthread_mutex_lock(&a->lock);
-		sl->state = SLOT_PARSED;
-		pthread_cond_broadcast(&a->done);
 	}
 	pthread_mutex_unlock(&a->lock);
 	store_zctx_free(zc);
@@ -97,17 +124,43 @@ static void *worker(void *arg)
 }
 
 /*
- * queue_oldest - wait for the oldest slot's parse and hand it to
- * ingest_queue; 0 (the slot is free again) or a store_err class (it stays)
+ * dict_refresh - on the caller's thread: let the parsers compress with the
+ * store's current dictionary (one appears when the first messages train
+ * it, store_zdict_prime)
+ */
+static void dict_refresh(struct ingest_ahead *a)
+{
+	struct store_zdict *d = ingest_zdict(a->in), *old;
+
+	if (d == a->dict) {		/* only this thread changes a->dict */
+		store_zdict_put(d);
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	old = a->dict;
+	a->dict = d;
+	pthread_mutex_unlock(&a->lock);
+	store_zdict_put(old);
+}
+
+/*
+ * queue_oldest - hand the oldest slot, once parsed, to ingest_queue; while
+ * it is being parsed, parse later ones rather than wait, so the writer's
+ * idle time goes to parsing.  Returns 0 (the slot is free again) or a
+ * store_err class (it stays).
  */
 static int queue_oldest(struct ingest_ahead *a, char *err, size_t errlen)
 {
-	struct slot *sl = &a->ring[a->head];
+	struct slot *sl = &a->ring[a->head], *w;
 	int rc;
 
 	pthread_mutex_lock(&a->lock);
-	while (sl->state != SLOT_PARSED)
-		pthread_cond_wait(&a->done, &a->lock);
+	while (sl->state != SLOT_PARSED) {
+		if ((w = take_waiting(a)))
+			parse_slot(a, &a->zc, w);
+		else
+			pthread_cond_wait(&a->done, &a->lock);
+	}
 	pthread_mutex_unlock(&a->lock);
 	rc = ingest_queue(a->in, &sl->msg, sl->raw, sl->origin, sl->rec, &sl->frame, err, errlen);
 	if (rc != STORE_OK)
@@ -120,6 +173,7 @@ static int queue_oldest(struct ingest_ahead *a, char *err, size_t errlen)
 	a->count--;
 	a->next--;
 	pthread_mutex_unlock(&a->lock);
+	dict_refresh(a);
 	return STORE_OK;
 }
 
@@ -160,6 +214,8 @@ int ingest_ahead_add(struct ingest_ahead *a, const struct ingest_msg *msg, char 
 
 	if (!a->workers)
 		return ingest_add(a->in, msg, err, errlen);
+	if (!a->count)
+		dict_refresh(a);		/* the store's, before the first slot */
 	while (a->count == INGEST_AHEAD_SLOTS ||
 	       (a->count && a->bytes + msg->len > INGEST_AHEAD_BYTES))
 		if ((rc = queue_oldest(a, err, errlen)) != STORE_OK)
@@ -167,7 +223,6 @@ int ingest_ahead_add(struct ingest_ahead *a, const struct ingest_msg *msg, char 
 	sl = &a->ring[(a->head + a->count) % INGEST_AHEAD_SLOTS];
 	sl->msg = *msg;
 	ingest_copy(msg, &sl->raw, &sl->origin);
-	sl->dict = ingest_zdict(a->in);
 	sl->msg.raw = sl->raw;
 	sl->msg.origin = sl->origin;
 	pthread_mutex_lock(&a->lock);
@@ -203,6 +258,8 @@ void ingest_ahead_close(struct ingest_ahead *a)
 		pthread_join(a->threads[i], NULL);
 	for (size_t i = 0; i < INGEST_AHEAD_SLOTS; i++)
 		slot_clear(&a->ring[i]);
+	store_zdict_put(a->dict);
+	store_zctx_free(a->zc);
 	pthread_cond_destroy(&a->work);
 	pthread_cond_destroy(&a->done);
 	pthread_mutex_destroy(&a->lock);

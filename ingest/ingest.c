@@ -55,6 +55,7 @@ struct ingest {
 	char *rules_path;            /* RulesFile, or NULL */
 	int rules_given;             /* RulesFile was set: it must load */
 	int raw_full;                /* the store keeps whole raw sources */
+	int train_early;             /* offer batches to store_zdict_offer */
 	ingest_report_fn report;
 	void *arg;
 	struct queued q[INGEST_BATCH_MESSAGES];
@@ -443,15 +444,46 @@ static void drop_queue(struct ingest *in)
 	in->bytes = 0;
 }
 
+/*
+ * offer - when the caller asked for it (ingest_train_early), offer the
+ * queued raw sources to store_zdict_offer before they are written, so
+ * that a new store's dictionary is trained from the first messages before
+ * any of them is compressed.  Batches are the same whatever the number of
+ * parsing threads, so is the dictionary.  Returns STORE_OK or the store's
+ * error class.
+ */
+static int offer(struct ingest *in, char *err, size_t errlen)
+{
+	const char *srcs[INGEST_BATCH_MESSAGES];
+	size_t lens[INGEST_BATCH_MESSAGES];
+
+	if (!in->train_early || !in->raw_full)
+		return STORE_OK;
+	for (size_t i = 0; i < in->n; i++) {
+		srcs[i] = in->q[i].raw;
+		lens[i] = in->q[i].len;
+	}
+	return store_zdict_offer(in->store, srcs, lens, in->n, err, errlen);
+}
+
+/* ingest_train_early - see ingest.h */
+void ingest_train_early(struct ingest *in)
+{
+	in->train_early = 1;
+}
+
 /* ingest_flush - see ingest.h */
 int ingest_flush(struct ingest *in, char *err, size_t errlen)
 {
 	if (in->n == 0)
 		return STORE_OK;
+	int rc = offer(in, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
 	struct store_item items[INGEST_BATCH_MESSAGES];
 	for (size_t i = 0; i < in->n; i++)
 		items[i] = in->q[i].item;
-	int rc = store_ingest(in->store, items, in->n, in->results, err, errlen);
+	rc = store_ingest(in->store, items, in->n, in->results, err, errlen);
 	if (rc != STORE_OK)
 		return rc;
 	for (size_t i = 0; i < in->n && in->report; i++) {

@@ -28,7 +28,11 @@
 #include "../rules/rules.h"
 
 #define INGEST_BATCH_MESSAGES 500
-#define INGEST_BATCH_BYTES    (32u * 1024 * 1024)
+#define INGEST_BATCH_BYTES    (6u * 1024 * 1024)
+
+/* a new store's compression dictionary is trained from this many queued
+ * messages (store_zdict_prime), before the first batch is written */
+#define INGEST_PRIME_AT       256
 
 struct ingest;
 
@@ -104,7 +108,7 @@ int ingest_add(struct ingest *in, const struct ingest_msg *msg, char *err, size_
  * ingest_ahead_close - stop the threads and drop what is not written.
  */
 #define INGEST_AHEAD_SLOTS (INGEST_BATCH_MESSAGES + 64)
-#define INGEST_AHEAD_BYTES (INGEST_BATCH_BYTES + 16u * 1024 * 1024)
+#define INGEST_AHEAD_BYTES (4u * 1024 * 1024)
 struct ingest_ahead;
 int ingest_ahead_open(struct ingest *in, unsigned workers, struct ingest_ahead **out, char *err,
 		      size_t errlen);
@@ -112,6 +116,14 @@ int ingest_ahead_add(struct ingest_ahead *a, const struct ingest_msg *msg, char 
 		     size_t errlen);
 int ingest_ahead_flush(struct ingest_ahead *a, char *err, size_t errlen);
 void ingest_ahead_close(struct ingest_ahead *a);
+
+/*
+ * ingest_train_early - have a store that has no compression dictionary
+ * train it from the first batch this ingest writes, before that batch is
+ * compressed (store_zdict_offer), rather than from the messages it holds
+ * after its first 1,000.  For bulk imports: a milter's batches are small.
+ */
+void ingest_train_early(struct ingest *in);
 
 /* ingest_flush - write what is queued; 0 or a store_err class (queue kept) */
 int ingest_flush(struct ingest *in, char *err, size_t errlen);

@@ -28,18 +28,8 @@ int store_stmt_err(struct store *st)
 /* touch - remember that contact ID needs its counts recomputed */
 static int touch(struct store *st, int64_t id)
 {
-	int64_t *nv;
-
-	if (st->n_touched == st->cap_touched) {
-		size_t cap = st->cap_touched ? st->cap_touched * 2 : 64;
-
-		nv = realloc(st->touched, cap * sizeof *nv);
-		if (!nv)
-			return store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
-		st->touched = nv;
-		st->cap_touched = cap;
-	}
-	st->touched[st->n_touched++] = id;
+	if (store_ids_add(&st->touched, id) < 0)
+		return store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
 	return STORE_OK;
 }
 
@@ -324,14 +314,6 @@ int store_contacts_apply(struct store *st, const struct store_item *it, int64_t 
 	return rc;
 }
 
-/* cmp_id - qsort order of ids */
-static int cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * store_contacts_recount - recompute sent/received, first/last seen and
  * name of every contact the batch touched.  Returns STORE_OK or a class.
@@ -342,16 +324,12 @@ int store_contacts_recount(struct store *st)
 	size_t i;
 	int rc = STORE_OK;
 
-	if (st->n_touched == 0)
-		return STORE_OK;
-	qsort(st->touched, st->n_touched, sizeof *st->touched, cmp_id);
-	for (i = 0; rc == STORE_OK && i < st->n_touched; i++) {
-		if (i > 0 && st->touched[i] == st->touched[i - 1])
-			continue;
+	store_ids_sort(&st->touched);
+	for (i = 0; rc == STORE_OK && i < st->touched.n; i++) {
 		s = store_stmt(st, S_CONTACT_RECOUNT);
 		if (!s)
 			return store_stmt_err(st);
-		sqlite3_bind_int64(s, 1, st->touched[i]);
+		sqlite3_bind_int64(s, 1, st->touched.v[i]);
 		rc = store_step_done(st, s, "counting a contact's messages");
 	}
 	return rc;

@@ -592,7 +592,7 @@ static int ingest_new(struct store *st, const struct store_item *in, struct stor
 	if (rc == STORE_OK)
 		rc = fts_insert(st, it->rec, mid, people.p);
 	if (rc == STORE_OK)
-		rc = store_thread_refresh(st, tid);
+		rc = store_thread_changed(st, tid);
 	res->message_id = mid;
 	res->thread_id = tid;
 	res->duplicate = 0;
@@ -631,7 +631,7 @@ static int ingest_one(struct store *st, const struct store_item *it, size_t idx,
 			rc = env_rcpts_insert(st, it->env, mid, NULL, &added);
 		/* a new recipient may now see the message (thread_people, schema.c) */
 		if (rc == STORE_OK && added)
-			rc = store_thread_refresh(st, tid);
+			rc = store_thread_changed(st, tid);
 	}
 	/* a copy that brought no new participant changes no contact */
 	if (rc == STORE_OK && added && res->thread_id)
@@ -670,6 +670,8 @@ int store_ingest(struct store *st, const struct store_item *items, size_t n,
 		rc = store_mailbox_load(st);	/* the disconnected mailboxes, once a batch */
 	for (i = 0; rc == STORE_OK && i < n; i++)
 		rc = ingest_one(st, &items[i], i, &results[i]);
+	if (rc == STORE_OK)
+		rc = store_threads_refresh(st);
 	if (rc == STORE_OK)
 		rc = store_contacts_recount(st);
 	if (rc == STORE_OK)

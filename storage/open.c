@@ -484,7 +484,8 @@ void store_close(struct store *st)
 	sqlite3_close(st->db);
 	store_zfree(st);
 	store_rule_cache_clear(st);
-	free(st->touched);
+	store_ids_free(&st->touched);
+	store_ids_free(&st->changed);
 	for (i = 0; i < st->n_own; i++)
 		free(st->own[i]);
 	free(st->own);
@@ -607,7 +608,8 @@ int store_write_begin(struct store *st, char *err, size_t errlen)
 		err[0] = '\0';
 	st->err = err;
 	st->errlen = errlen;
-	st->n_touched = 0;
+	st->touched.n = 0;
+	st->changed.n = 0;
 	store_rule_cache_clear(st);
 	if (st->readonly)
 		return store_fail(st, STORE_EREADONLY, "%s: store opened read-only", st->path);
@@ -618,7 +620,8 @@ int store_write_begin(struct store *st, char *err, size_t errlen)
 int store_write_end(struct store *st, int rc)
 {
 	store_rule_cache_clear(st);
-	st->n_touched = 0;
+	st->touched.n = 0;
+	st->changed.n = 0;
 	st->err = NULL;
 	st->errlen = 0;
 	return rc;

@@ -3,18 +3,24 @@
  * dictionary
  *
  * Mail is many small, similar texts: compressed one by one, each frame
- * relearns the same header names, hosts and phrases.  So once the store
- * holds DICT_TRAIN_AT messages, the ingest trains a zstd dictionary from
- * the latest raw sources, keeps it in the zdicts table, and compresses
+ * relearns the same header names, hosts and phrases.  So the store trains
+ * a zstd dictionary, keeps it in the zdicts table, and compresses
  * every later raw source and body with it (the row records which
  * dictionary: raw.dict_id, messages.body_dict; NULL means none).  The
  * dictionary takes about a third off what a plain-text message costs.
- * The raw sources stored before the dictionary existed are recompressed
- * with it when it is made.  A dictionary is never changed or deleted
- * while rows use it.
+ * It is trained once, from whichever comes first: an import's first
+ * messages, handed over in memory (store_zdict_offer), or, once the store
+ * holds DICT_TRAIN_AT messages (live mail comes a few at a time), the
+ * latest raw sources stored.  The first way costs an import no frame
+ * made twice: compressing the first thousand messages without a
+ * dictionary, then reading and compressing them again, was a fifth of an
+ * import of real list mail.  The raw sources stored before the dictionary
+ * existed are recompressed with it when it is made.  A dictionary is
+ * never changed or deleted while rows use it.
  *
  * Private API (store_int.h): store_zcompress, store_zdecompress,
- * store_zdict_load, store_zdict_maybe_train, store_zdict_drop, store_zfree.
+ * store_zdict_load, store_zdict_maybe_train, store_zdict_drop, store_zfree;
+ * public (store.h): store_zdict_offer and the calls below.
  *
  * Compression on other threads (store.h): store_zdict_get hands out a
  * reference to the current dictionary, which is immutable and counted, so
@@ -40,6 +46,7 @@
 #define DICT_SAMPLES     1000          /* latest raw sources (and bodies) used to train */
 #define DICT_SAMPLES_STR "1000"
 #define DICT_SAMPLE_MAX  (8 * 1024)    /* bytes of one sample used */
+#define DICT_MIN_SAMPLES 100           /* fewer do not make a useful dictionary */
 #define DICT_SIZE        (112 * 1024)  /* zstd's own default */
 #define DICT_K           200           /* fastCover segment size, fixed: no search */
 #define DICT_D           8             /* fastCover dmer size */
@@ -59,9 +66,15 @@ struct store_zctx {
 /* store_zdict_get - see store.h */
 struct store_zdict *store_zdict_get(struct store *st)
 {
-	if (st->zdict)
-		atomic_fetch_add(&st->zdict->refs, 1);
-	return st->zdict;
+	return store_zdict_dup(st->zdict);
+}
+
+/* store_zdict_dup - see store.h */
+struct store_zdict *store_zdict_dup(struct store_zdict *d)
+{
+	if (d)
+		atomic_fetch_add(&d->refs, 1);
+	return d;
 }
 
 /* store_zdict_put - see store.h */
@@ -112,7 +125,7 @@ void *store_zctx_compress(struct store_zctx *z, const struct store_zdict *d, con
 			  size_t len, size_t *outlen)
 {
 	size_t bound = ZSTD_compressBound(len), r;
-	void *out = malloc(bound);
+	void *out = malloc(bound), *shrunk;
 
 	if (!out)
 		return NULL;
@@ -122,7 +135,8 @@ void *store_zctx_compress(struct store_zctx *z, const struct store_zdict *d, con
 		return NULL;
 	}
 	*outlen = r;
-	return out;
+	shrunk = realloc(out, r ? r : 1);	/* the frame waits in a queue: hold no slack */
+	return shrunk ? shrunk : out;
 }
 
 /* oom - report memory exhaustion */
@@ -299,7 +313,7 @@ int store_zdict_load(struct store *st)
 }
 
 /* samples - the growing buffer of training samples */
-struct samples {
+struct store_samples {
 	char *buf;
 	size_t len, cap;
 	size_t *sizes;
@@ -307,7 +321,7 @@ struct samples {
 };
 
 /* samples_add - append one sample (cut to DICT_SAMPLE_MAX); 0 or -1 */
-static int samples_add(struct samples *sm, const char *p, size_t len)
+static int samples_add(struct store_samples *sm, const char *p, size_t len)
 {
 	if (len > DICT_SAMPLE_MAX)
 		len = DICT_SAMPLE_MAX;
@@ -330,7 +344,7 @@ static int samples_add(struct samples *sm, const char *p, size_t len)
  * samples_from - add the frames SQL returns (columns: frame, dictionary,
  * size), decompressed, to the samples; STORE_OK or a class
  */
-static int samples_from(struct store *st, struct samples *sm, const char *sql)
+static int samples_from(struct store *st, struct store_samples *sm, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 	char *text;
@@ -359,7 +373,7 @@ static int samples_from(struct store *st, struct samples *sm, const char *sql)
  * samples_collect - the latest raw sources and separately stored bodies
  * (HTML mail, or all bodies when only headers are kept), decompressed
  */
-static int samples_collect(struct store *st, struct samples *sm)
+static int samples_collect(struct store *st, struct store_samples *sm)
 {
 	int rc;
 
@@ -468,7 +482,7 @@ out:
  * took 2.4 s, a third of a whole import, for a dictionary that compressed
  * the later mail 0.7% better than this one, which takes 0.25 s.
  */
-static size_t trainer(void *dict, const struct samples *sm)
+static size_t trainer(void *dict, const struct store_samples *sm)
 {
 	ZDICT_fastCover_params_t p;
 
@@ -481,34 +495,62 @@ static size_t trainer(void *dict, const struct samples *sm)
 }
 
 /*
- * train - train a dictionary from the latest raw sources and store it;
- * *id 0 when the mail does not make a useful one.  Inside a transaction.
+ * train - train a dictionary from SM, store it, make it the one compression
+ * uses and recompress the raw sources stored without one; *id 0 when the
+ * mail does not make a useful one.  Inside a transaction.
  */
-static int train(struct store *st, void **dict, size_t *len, int64_t *id)
+static int train(struct store *st, const struct store_samples *sm, void **dict, size_t *len,
+		 int64_t *id)
 {
-	struct samples sm = { 0 };
-	int rc;
+	int rc = STORE_OK;
 
 	*id = 0;
-	rc = samples_collect(st, &sm);
-	if (rc != STORE_OK || sm.n < 100)
-		goto out;
+	if (sm->n < DICT_MIN_SAMPLES)
+		return STORE_OK;
 	*dict = malloc(DICT_SIZE);
-	if (!*dict) {
-		rc = oom(st);
-		goto out;
-	}
-	*len = trainer(*dict, &sm);
+	if (!*dict)
+		return oom(st);
+	*len = trainer(*dict, sm);
 	if (!ZDICT_isError(*len))
 		rc = dict_store(st, *dict, *len, id);
 	if (rc == STORE_OK && *id)
 		rc = cdict_set(st, *id, *dict, *len);
 	if (rc == STORE_OK && *id)
 		rc = recompress(st);
-out:
-	free(sm.buf);
-	free(sm.sizes);
 	return rc;
+}
+
+/*
+ * train_and_keep - train from SM in a transaction of its own; *id as
+ * train's.  Returns STORE_OK or an error class (then nothing changed and
+ * compression goes on without a dictionary).
+ */
+static int train_and_keep(struct store *st, const struct store_samples *sm, int64_t *id)
+{
+	void *dict = NULL;
+	size_t len = 0;
+	int rc;
+
+	*id = 0;
+	rc = store_exec(st, "BEGIN IMMEDIATE");
+	if (rc != STORE_OK)
+		return rc;
+	rc = train(st, sm, &dict, &len, id);
+	if (rc == STORE_OK)
+		rc = store_exec(st, "COMMIT");
+	if (rc != STORE_OK) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		store_zdict_drop(st);        /* its row is gone with the rollback */
+	}
+	free(dict);
+	return rc;
+}
+
+/* samples_free - free what SM holds */
+static void samples_free(struct store_samples *sm)
+{
+	free(sm->buf);
+	free(sm->sizes);
 }
 
 /*
@@ -521,31 +563,90 @@ out:
  */
 int store_zdict_maybe_train(struct store *st)
 {
+	struct store_samples sm = { 0 };
 	int64_t n, id = 0;
-	void *dict = NULL;
-	size_t len = 0;
 	int rc;
-
 
 	if (st->zdict || st->raw == STORE_RAW_NONE)
 		return STORE_OK;
 	n = messages_stored(st);
 	if (n < DICT_TRAIN_AT || n < st->dict_retry_at)
 		return STORE_OK;
-	rc = store_exec(st, "BEGIN IMMEDIATE");
-	if (rc != STORE_OK)
-		return rc;
-	rc = train(st, &dict, &len, &id);
+	rc = samples_collect(st, &sm);
 	if (rc == STORE_OK)
-		rc = store_exec(st, "COMMIT");
-	if (rc != STORE_OK) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		store_zdict_drop(st);        /* its row is gone with the rollback */
-	} else if (!id) {
+		rc = train_and_keep(st, &sm, &id);
+	if (rc == STORE_OK && !id)
 		st->dict_retry_at = 2 * n;
-	}
-	free(dict);
+	samples_free(&sm);
 	return rc;
+}
+
+/*
+ * offer_add - append the first DICT_SAMPLE_MAX bytes of each of the N
+ * sources to ST's offered samples, up to DICT_SAMPLES in all; STORE_OK, or
+ * an error class with none of them added
+ */
+static int offer_add(struct store *st, const char *const *srcs, const size_t *lens, size_t n)
+{
+	struct store_samples *sm = st->offered;
+	size_t n0, len0;
+
+	if (!sm && !(sm = st->offered = calloc(1, sizeof *sm)))
+		return oom(st);
+	if (!sm->sizes && !(sm->sizes = calloc(DICT_SAMPLES, sizeof *sm->sizes)))
+		return oom(st);
+	n0 = sm->n;
+	len0 = sm->len;
+	for (size_t i = 0; i < n && sm->n < DICT_SAMPLES; i++)
+		if (srcs[i] && lens[i] && samples_add(sm, srcs[i], lens[i]) < 0) {
+			sm->n = (unsigned)n0;
+			sm->len = len0;
+			return oom(st);
+		}
+	return STORE_OK;
+}
+
+/* offer_end - forget the offered samples; DONE: and take no more */
+static void offer_end(struct store *st, int done)
+{
+	if (st->offered)
+		samples_free(st->offered);
+	free(st->offered);
+	st->offered = NULL;
+	st->offer_done |= done;
+}
+
+/* store_zdict_offer - see store.h */
+int store_zdict_offer(struct store *st, const char *const *srcs, const size_t *lens, size_t n,
+		      char *err, size_t errlen)
+{
+	struct store_samples *sm;
+	unsigned n0;
+	size_t len0;
+	int64_t id;
+	int rc;
+
+	rc = store_write_begin(st, err, errlen);
+	if (rc != STORE_OK || st->offer_done)
+		return store_write_end(st, rc);
+	if (st->zdict || st->raw != STORE_RAW_FULL) {
+		offer_end(st, 1);
+		return store_write_end(st, STORE_OK);
+	}
+	n0 = st->offered ? st->offered->n : 0;
+	len0 = st->offered ? st->offered->len : 0;
+	rc = offer_add(st, srcs, lens, n);
+	sm = st->offered;
+	if (rc != STORE_OK || sm->n < DICT_MIN_SAMPLES)
+		return store_write_end(st, rc);
+	rc = train_and_keep(st, sm, &id);
+	if (rc == STORE_OK)
+		offer_end(st, 1);
+	else {
+		sm->n = n0;	/* the caller offers these again with its retry */
+		sm->len = len0;
+	}
+	return store_write_end(st, rc);
 }
 
 /* store_zfree - free every compression state of the store */
@@ -553,6 +654,7 @@ void store_zfree(struct store *st)
 {
 	size_t i;
 
+	offer_end(st, 1);
 	ZSTD_freeCCtx(st->zc);
 	ZSTD_freeDCtx(st->zd);
 	store_zdict_drop(st);

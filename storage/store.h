@@ -182,7 +182,8 @@ int store_schema_version(struct store *st);
 /*
  * Compression of raw sources on other threads (raw.c): the writer's thread
  * takes a reference to the current dictionary (store_zdict_get: NULL when
- * there is none; put it back with store_zdict_put from any thread); any
+ * there is none; store_zdict_dup takes another reference to one, on any
+ * thread; put each back with store_zdict_put from any thread); any
  * thread with a context of its own (store_zctx_new / store_zctx_free)
  * compresses with it: store_zctx_compress returns a malloc'd frame and its
  * length, NULL when memory runs out.  The frame goes to store_ingest as
@@ -191,6 +192,7 @@ int store_schema_version(struct store *st);
  */
 struct store_zdict;
 struct store_zctx;
+struct store_zdict *store_zdict_dup(struct store_zdict *d);
 struct store_zdict *store_zdict_get(struct store *st);
 void store_zdict_put(struct store_zdict *d);
 int64_t store_zdict_id(const struct store_zdict *d);
@@ -198,6 +200,23 @@ struct store_zctx *store_zctx_new(void);
 void store_zctx_free(struct store_zctx *z);
 void *store_zctx_compress(struct store_zctx *z, const struct store_zdict *d, const void *src,
 			  size_t len, size_t *outlen);
+
+/*
+ * store_zdict_offer - an import's first messages make the dictionary:
+ * while the store keeps whole raw sources and has no dictionary, it keeps
+ * a copy of the first 8 KB of each of the N raw sources at SRCS (LENS
+ * bytes each), and once it holds 100 (at most 1,000) trains the
+ * dictionary from them in a transaction of its own, recompresses with it
+ * the raw sources already stored, compresses with it from then on and
+ * forgets the copies.  Offer each batch before store_ingest writes it.
+ * Once a dictionary exists, or the mail was too uniform to make one,
+ * offers are ignored (store_ingest trains later from what it holds).
+ * The caller keeps SRCS.  Returns STORE_OK, also when nothing was
+ * trained, or an error class with the reason in err (then this offer
+ * was not taken: make it again).
+ */
+int store_zdict_offer(struct store *st, const char *const *srcs, const size_t *lens, size_t n,
+		      char *err, size_t errlen);
 
 /*
  * store_is_internal - 1 when ADDR (normalised) is in an own domain, else 0

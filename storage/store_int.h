@@ -97,6 +97,20 @@ struct store_ddict {
 	ZSTD_DDict *d;
 };
 
+/*
+ * a growing list of row ids (ids.c)
+ *   store_ids_add - append ID; 0, or -1 when memory runs out
+ *   store_ids_sort - sort ascending and drop repeats
+ *   store_ids_free - free the list and empty it
+ */
+struct store_ids {
+	int64_t *v;
+	size_t n, cap;
+};
+int store_ids_add(struct store_ids *ids, int64_t id);
+void store_ids_sort(struct store_ids *ids);
+void store_ids_free(struct store_ids *ids);
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -113,10 +127,12 @@ struct store {
 	struct store_ddict *ddicts;  /* dictionaries loaded for reading */
 	size_t n_ddicts;
 	int64_t dict_retry_at;       /* train again at this many messages */
+	struct store_samples *offered; /* raw sources offered to train the first dictionary */
+	int offer_done;              /* that training was made (or came to nothing) */
 	struct store_rule_cached *rcache; /* rules rows of this transaction */
 	size_t n_rcache;
-	int64_t *touched;            /* contacts a batch touched (ids) */
-	size_t n_touched, cap_touched;
+	struct store_ids touched;    /* contacts a batch touched */
+	struct store_ids changed;    /* threads a batch changed (store_thread_changed) */
 	char **disconnected;         /* disconnected mailboxes, read per batch (mailbox.c) */
 	size_t n_disconnected;
 	char *err;                   /* error buffer of the running call */
@@ -170,6 +186,18 @@ int store_thread_assign(struct store *st, const struct store_item *it, int64_t *
 int store_thread_link_ids(struct store *st, const struct mail_record *rec, int64_t mid, int64_t tid);
 int store_thread_refresh(struct store *st, int64_t tid);
 char *store_subject_key(const char *subject);
+
+/*
+ * store_thread_changed - remember that thread TID gained a message or a
+ * participant in this batch; store_threads_refresh then refreshes each
+ * such thread once (store_thread_refresh), before the batch commits.  Its
+ * counts, dates and status read every message of the thread, so
+ * refreshing it after each message cost a busy list thread O(n^2).  Until
+ * then the thread's row (and the links' copies of it) lag its messages;
+ * nothing in a batch reads them.  Both return STORE_OK or an error class.
+ */
+int store_thread_changed(struct store *st, int64_t tid);
+int store_threads_refresh(struct store *st);
 
 /* contact.c: contacts, accounts and links as the rules decided */
 int store_stmt_err(struct store *st);

@@ -26,38 +26,12 @@
  *
  * Entry points (store_int.h): store_thread_assign (before the message row
  * exists), store_thread_link_ids (after), store_thread_refresh,
- * store_subject_key.
+ * store_thread_changed and store_threads_refresh, store_subject_key.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
-
-/* a small set of thread ids */
-struct tset {
-	int64_t *v;
-	size_t n, cap;
-};
-
-/* tset_add - add ID unless present; 0, or -1 when memory runs out */
-static int tset_add(struct tset *t, int64_t id)
-{
-	size_t i;
-	int64_t *nv;
-
-	for (i = 0; i < t->n; i++)
-		if (t->v[i] == id)
-			return 0;
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 8;
-		nv = realloc(t->v, t->cap * sizeof *nv);
-		if (!nv)
-			return -1;
-		t->v = nv;
-	}
-	t->v[t->n++] = id;
-	return 0;
-}
 
 /* stmt_err - the class of the connection's last error (after a failed prepare) */
 static int stmt_err(struct store *st)
@@ -117,7 +91,7 @@ static int key_get(struct store *st, const char *key, int64_t *tid)
 }
 
 /* collect_id - add the thread of MSGID's container (if any) to T */
-static int collect_id(struct store *st, const char *msgid, struct tset *t)
+static int collect_id(struct store *st, const char *msgid, struct store_ids *t)
 {
 	int64_t tid = 0;
 	int rc;
@@ -125,14 +99,14 @@ static int collect_id(struct store *st, const char *msgid, struct tset *t)
 	if (!msgid || !*msgid)
 		return STORE_OK;
 	rc = container_get(st, msgid, &tid, NULL);
-	if (rc == STORE_OK && tid && tset_add(t, tid) < 0)
+	if (rc == STORE_OK && tid && store_ids_add(t, tid) < 0)
 		rc = store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
 	return rc;
 }
 
 /* collect - the threads M is already connected to, by ids and Thread-Index key */
 static int collect(struct store *st, const struct mail_record *rec, const char *key,
-		   struct tset *t)
+		   struct store_ids *t)
 {
 	int64_t tid = 0;
 	size_t i;
@@ -145,7 +119,7 @@ static int collect(struct store *st, const struct mail_record *rec, const char *
 		rc = collect_id(st, rec->in_reply_to, t);
 	if (rc == STORE_OK && key)
 		rc = key_get(st, key, &tid);
-	if (rc == STORE_OK && tid && tset_add(t, tid) < 0)
+	if (rc == STORE_OK && tid && store_ids_add(t, tid) < 0)
 		rc = store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
 	return rc;
 }
@@ -292,7 +266,7 @@ static int has_refs(const struct mail_record *rec)
  * them came first.
  */
 static int collect_subject(struct store *st, const struct store_item *it, const char *skey,
-			   struct tset *t)
+			   struct store_ids *t)
 {
 	char *people = external_json(st, it);
 	sqlite3_stmt *s;
@@ -312,7 +286,7 @@ static int collect_subject(struct store *st, const struct store_item *it, const 
 	sqlite3_bind_int(s, 5, has_refs(it->rec));
 	sqlite3_bind_text(s, 6, people, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
-		if (tset_add(t, sqlite3_column_int64(s, 0)) < 0)
+		if (store_ids_add(t, sqlite3_column_int64(s, 0)) < 0)
 			break;
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -352,14 +326,6 @@ static int key_insert(struct store *st, const char *key, int64_t tid)
 	return store_step_done(st, s, "storing a thread key");
 }
 
-/* cmp_id - qsort order of thread ids */
-static int cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * store_thread_assign - choose the thread of a new message (merging the
  * threads it connects), and record its Thread-Index key.  Returns
@@ -371,7 +337,7 @@ int store_thread_assign(struct store *st, const struct store_item *it, int64_t *
 	char *key = mail_thread_index_key(rec->hdr.thread_index);
 	char *norm = mail_subject_normalise(rec->subject ? rec->subject : "");
 	char *skey = store_subject_key(rec->subject);
-	struct tset t = { 0 };
+	struct store_ids t = { 0 };
 	size_t i;
 	int rc;
 
@@ -382,14 +348,14 @@ int store_thread_assign(struct store *st, const struct store_item *it, int64_t *
 	if (rc == STORE_OK && t.n == 0)
 		rc = thread_new(st, rec, norm, tid);
 	if (rc == STORE_OK && t.n > 0) {
-		qsort(t.v, t.n, sizeof *t.v, cmp_id);
+		store_ids_sort(&t);
 		*tid = t.v[0];
 		for (i = 1; rc == STORE_OK && i < t.n; i++)
 			rc = merge(st, *tid, t.v[i]);
 	}
 	if (rc == STORE_OK && key)
 		rc = key_insert(st, key, *tid);
-	free(t.v);
+	store_ids_free(&t);
 	free(key);
 	free(norm);
 	free(skey);
@@ -638,5 +604,25 @@ int store_thread_refresh(struct store *st, int64_t tid)
 out:
 	free(subject);
 	free(norm);
+	return rc;
+}
+
+/* store_thread_changed - see store_int.h */
+int store_thread_changed(struct store *st, int64_t tid)
+{
+	if (store_ids_add(&st->changed, tid) < 0)
+		return store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
+	return STORE_OK;
+}
+
+/* store_threads_refresh - see store_int.h */
+int store_threads_refresh(struct store *st)
+{
+	int rc = STORE_OK;
+
+	store_ids_sort(&st->changed);
+	for (size_t i = 0; rc == STORE_OK && i < st->changed.n; i++)
+		rc = store_thread_refresh(st, st->changed.v[i]);
+	st->changed.n = 0;
 	return rc;
 }
