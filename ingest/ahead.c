@@ -126,7 +126,7 @@ static void *worker(void *arg)
 /*
  * dict_refresh - on the caller's thread: let the parsers compress with the
  * store's current dictionary (one appears when the first messages train
- * it, store_zdict_prime)
+ * it, store_zdict_offer)
  */
 static void dict_refresh(struct ingest_ahead *a)
 {

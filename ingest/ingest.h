@@ -30,10 +30,6 @@
 #define INGEST_BATCH_MESSAGES 500
 #define INGEST_BATCH_BYTES    (6u * 1024 * 1024)
 
-/* a new store's compression dictionary is trained from this many queued
- * messages (store_zdict_prime), before the first batch is written */
-#define INGEST_PRIME_AT       256
-
 struct ingest;
 
 /* one message handed to the pipeline; everything is copied but env, which
