@@ -25,14 +25,6 @@ int store_stmt_err(struct store *st)
 	return c == STORE_OK ? STORE_EINVAL : c;
 }
 
-/* touch - remember that contact ID needs its counts recomputed */
-static int touch(struct store *st, int64_t id)
-{
-	if (store_ids_add(&st->touched, id) < 0)
-		return store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
-	return STORE_OK;
-}
-
 /* contact_get - id and account of the contact ADDR; *id 0 when none */
 static int contact_get(struct store *st, const char *addr, int64_t *id, int64_t *account)
 {
@@ -296,7 +288,7 @@ static int person_apply(struct store *st, const struct store_decision *d,
 	if (rc == STORE_OK && d->contacts_rule && aid)
 		rc = store_link(st, S_LINK_ACCOUNT, tid, aid, p->account_rule);
 	if (rc == STORE_OK)
-		rc = touch(st, cid);
+		rc = store_ids_add(st, &st->touched, cid);	/* its counts, at the batch's end */
 	return rc;
 }
 

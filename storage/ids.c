@@ -9,19 +9,19 @@
 #include "store_int.h"
 
 /* store_ids_add - see store_int.h */
-int store_ids_add(struct store_ids *ids, int64_t id)
+int store_ids_add(struct store *st, struct store_ids *ids, int64_t id)
 {
 	if (ids->n == ids->cap) {
 		size_t cap = ids->cap ? ids->cap * 2 : 16;
 		int64_t *nv = realloc(ids->v, cap * sizeof *nv);
 
 		if (!nv)
-			return -1;
+			return store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
 		ids->v = nv;
 		ids->cap = cap;
 	}
 	ids->v[ids->n++] = id;
-	return 0;
+	return STORE_OK;
 }
 
 /* cmp_id - qsort order of ids */

@@ -586,26 +586,20 @@ int store_zdict_maybe_train(struct store *st)
 
 /*
  * offer_add - append the first DICT_SAMPLE_MAX bytes of each of the N
- * sources to ST's offered samples, up to DICT_SAMPLES in all; STORE_OK, or
- * an error class with none of them added
+ * sources to ST's offered samples, up to DICT_SAMPLES in all; STORE_OK or
+ * an error class (then some may have been added: the caller undoes them)
  */
 static int offer_add(struct store *st, const char *const *srcs, const size_t *lens, size_t n)
 {
 	struct store_samples *sm = st->offered;
-	size_t n0, len0;
 
 	if (!sm && !(sm = st->offered = calloc(1, sizeof *sm)))
 		return oom(st);
 	if (!sm->sizes && !(sm->sizes = calloc(DICT_SAMPLES, sizeof *sm->sizes)))
 		return oom(st);
-	n0 = sm->n;
-	len0 = sm->len;
 	for (size_t i = 0; i < n && sm->n < DICT_SAMPLES; i++)
-		if (srcs[i] && lens[i] && samples_add(sm, srcs[i], lens[i]) < 0) {
-			sm->n = (unsigned)n0;
-			sm->len = len0;
+		if (srcs[i] && lens[i] && samples_add(sm, srcs[i], lens[i]) < 0)
 			return oom(st);
-		}
 	return STORE_OK;
 }
 
@@ -623,7 +617,6 @@ static void offer_end(struct store *st, int done)
 int store_zdict_offer(struct store *st, const char *const *srcs, const size_t *lens, size_t n,
 		      char *err, size_t errlen)
 {
-	struct store_samples *sm;
 	unsigned n0;
 	size_t len0;
 	int64_t id;
@@ -639,15 +632,15 @@ int store_zdict_offer(struct store *st, const char *const *srcs, const size_t *l
 	n0 = st->offered ? st->offered->n : 0;
 	len0 = st->offered ? st->offered->len : 0;
 	rc = offer_add(st, srcs, lens, n);
-	sm = st->offered;
-	if (rc != STORE_OK || sm->n < DICT_MIN_SAMPLES)
-		return store_write_end(st, rc);
-	rc = train_and_keep(st, sm, &id);
+	if (rc == STORE_OK && st->offered->n < DICT_MIN_SAMPLES)
+		return store_write_end(st, STORE_OK);	/* kept for the next offer */
+	if (rc == STORE_OK)
+		rc = train_and_keep(st, st->offered, &id);
 	if (rc == STORE_OK)
 		offer_end(st, 1);
-	else {
-		sm->n = n0;	/* the caller offers these again with its retry */
-		sm->len = len0;
+	else if (st->offered) {
+		st->offered->n = n0;	/* not taken: the caller offers them again */
+		st->offered->len = len0;
 	}
 	return store_write_end(st, rc);
 }

@@ -99,7 +99,8 @@ struct store_ddict {
 
 /*
  * a growing list of row ids (ids.c)
- *   store_ids_add - append ID; 0, or -1 when memory runs out
+ *   store_ids_add - append ID; STORE_OK, or the class of running out of
+ *     memory (reported through ST)
  *   store_ids_sort - sort ascending and drop repeats
  *   store_ids_free - free the list and empty it
  */
@@ -107,7 +108,7 @@ struct store_ids {
 	int64_t *v;
 	size_t n, cap;
 };
-int store_ids_add(struct store_ids *ids, int64_t id);
+int store_ids_add(struct store *st, struct store_ids *ids, int64_t id);
 void store_ids_sort(struct store_ids *ids);
 void store_ids_free(struct store_ids *ids);
 

@@ -99,8 +99,8 @@ static int collect_id(struct store *st, const char *msgid, struct store_ids *t)
 	if (!msgid || !*msgid)
 		return STORE_OK;
 	rc = container_get(st, msgid, &tid, NULL);
-	if (rc == STORE_OK && tid && store_ids_add(t, tid) < 0)
-		rc = store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
+	if (rc == STORE_OK && tid)
+		rc = store_ids_add(st, t, tid);
 	return rc;
 }
 
@@ -119,8 +119,8 @@ static int collect(struct store *st, const struct mail_record *rec, const char *
 		rc = collect_id(st, rec->in_reply_to, t);
 	if (rc == STORE_OK && key)
 		rc = key_get(st, key, &tid);
-	if (rc == STORE_OK && tid && store_ids_add(t, tid) < 0)
-		rc = store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
+	if (rc == STORE_OK && tid)
+		rc = store_ids_add(st, t, tid);
 	return rc;
 }
 
@@ -285,14 +285,12 @@ static int collect_subject(struct store *st, const struct store_item *it, const 
 	sqlite3_bind_text(s, 4, it->rec->message_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 5, has_refs(it->rec));
 	sqlite3_bind_text(s, 6, people, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW)
-		if (store_ids_add(t, sqlite3_column_int64(s, 0)) < 0)
-			break;
+	while (rc == STORE_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
+		rc = store_ids_add(st, t, sqlite3_column_int64(s, 0));
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (r != SQLITE_DONE)
-		rc = r == SQLITE_ROW ? store_fail(st, STORE_EINVAL, "%s: out of memory", st->path)
-				     : store_sqlerr(st, r, "matching threads by subject");
+	if (rc == STORE_OK && r != SQLITE_DONE)
+		rc = store_sqlerr(st, r, "matching threads by subject");
 	free(people);
 	return rc;
 }
@@ -610,9 +608,7 @@ out:
 /* store_thread_changed - see store_int.h */
 int store_thread_changed(struct store *st, int64_t tid)
 {
-	if (store_ids_add(&st->changed, tid) < 0)
-		return store_fail(st, STORE_EINVAL, "%s: out of memory", st->path);
-	return STORE_OK;
+	return store_ids_add(st, &st->changed, tid);
 }
 
 /* store_threads_refresh - see store_int.h */
